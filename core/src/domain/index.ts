@@ -1,0 +1,5 @@
+export * from './reading.ts';
+export * from './ranges.ts';
+export * from './random.ts';
+export * from './glucose-model.ts';
+export * from './demo-clinic.ts';

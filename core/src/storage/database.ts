@@ -1,0 +1,110 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import pg from 'pg';
+import type { Logger } from 'pino';
+
+// Timestamps come back as Date (default); bigint counts as JS numbers, which are exact far beyond
+// any count this system will hold (2^53).
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
+
+export type Backend = 'embedded' | 'postgres';
+
+/** The one database handle of a process. `pg` is the only client, whichever backend is behind it. */
+export interface Database {
+  readonly pool: pg.Pool;
+  readonly backend: Backend;
+  /** The connection string `pg` uses (for the embedded backend, its loopback socket). */
+  readonly url: string;
+  /** Whether the TimescaleDB extension is installed in this database (set by migrate()). */
+  timescale: boolean;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** A PostgreSQL URL; unset opens the embedded database under dataDir. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  log: Logger;
+  /** Pool size for a PostgreSQL server; the embedded backend always has one connection. */
+  poolSize?: number;
+  applicationName?: string;
+}
+
+export async function openDatabase(options: OpenOptions): Promise<Database> {
+  return options.databaseUrl === undefined ? openEmbedded(options) : openServer(options.databaseUrl, options);
+}
+
+function poolErrors(pool: pg.Pool, log: Logger): void {
+  // An idle client losing its server (restart, failover) must not crash the process; the pool
+  // replaces it on the next checkout.
+  pool.on('error', (err) => log.warn({ err: err.message }, 'database connection lost; it will be replaced'));
+}
+
+async function openServer(url: string, options: OpenOptions): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    application_name: options.applicationName ?? 'glucoboard',
+    connectionTimeoutMillis: 10_000,
+  });
+  poolErrors(pool, options.log);
+  await pool.query('select 1');
+  return { pool, backend: 'postgres', url, timescale: false, close: () => pool.end() };
+}
+
+/**
+ * PGlite with TimescaleDB, served to `pg` on loopback by pglite-socket. PGlite is a single
+ * backend, so the pool holds exactly one connection: session state and transactions can then
+ * never interleave between two callers.
+ */
+async function openEmbedded(options: OpenOptions): Promise<Database> {
+  const dir = path.join(options.dataDir, 'pglite');
+  await fs.mkdir(dir, { recursive: true });
+  const [{ PGlite }, { timescaledb }, { PGLiteSocketServer }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('@electric-sql/pglite/timescaledb'),
+    import('@electric-sql/pglite-socket'),
+  ]);
+  const db = await PGlite.create({ dataDir: dir, extensions: { timescaledb } });
+  // Without a preload, a reopened database loads TimescaleDB lazily and never loads its TSL
+  // module: inserts into a table with a continuous aggregate then fail with "not supported under
+  // the current license". Loading it first thing in the (single) session avoids that.
+  await db.exec(`LOAD 'timescaledb'`);
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0 });
+  await server.start();
+  const url = `postgres://postgres@${server.getServerConn()}/postgres`;
+  const pool = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: 60_000 });
+  poolErrors(pool, options.log);
+  options.log.info({ dataDir: dir }, 'embedded database (PGlite with TimescaleDB) open');
+  let closed = false;
+  return {
+    pool,
+    backend: 'embedded',
+    url,
+    timescale: false,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+      await server.stop();
+      await db.close();
+    },
+  };
+}
+
+/** Runs fn in a transaction on one client; rolls back on any error. */
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
