@@ -71,7 +71,10 @@ async function openEmbedded(options: OpenOptions): Promise<Database> {
   // module: inserts into a table with a continuous aggregate then fail with "not supported under
   // the current license". Loading it first thing in the (single) session avoids that.
   await db.exec(`LOAD 'timescaledb'`);
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0 });
+  // pg-pool drops a client after any query error and opens a new one at once, before the old
+  // socket has closed; pglite-socket's default of one connection would refuse that replacement.
+  // The pool still uses one connection at a time, and pglite-socket serialises their messages.
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 4 });
   await server.start();
   const url = `postgres://postgres@${server.getServerConn()}/postgres`;
   const pool = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: 60_000 });

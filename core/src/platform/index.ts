@@ -1,0 +1,4 @@
+export * from './logger.ts';
+export * from './redis.ts';
+export * from './secrets.ts';
+export * from './metrics.ts';

@@ -1,0 +1,148 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+import { newSecret } from './secrets.ts';
+
+/** Where Redis is and how to reach it; stop() ends a private server this process started. */
+export interface RedisEndpoint {
+  readonly options: RedisOptions;
+  /** For logs: the address, never a password. */
+  readonly description: string;
+  readonly private: boolean;
+  stop(): Promise<void>;
+}
+
+export class RedisUnavailableError extends Error {}
+
+export const INSTALL_REDIS_HINT =
+  'Glucoboard needs Redis 6.2 or newer: install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set REDIS_URL to a running server.';
+
+/**
+ * REDIS_URL when set; else a Redis already answering on 127.0.0.1:6379; else a private
+ * redis-server with its files under dataDir, stopped again by stop().
+ */
+export async function locateRedis(options: { redisUrl: string | undefined; dataDir: string; log: Logger }): Promise<RedisEndpoint> {
+  if (options.redisUrl !== undefined) {
+    return sharedEndpoint(urlOptions(options.redisUrl), new URL(options.redisUrl).host);
+  }
+  const local: RedisOptions = { host: '127.0.0.1', port: 6379 };
+  if (await answers(local)) return sharedEndpoint(local, '127.0.0.1:6379');
+  return startPrivateRedis(options.dataDir, options.log);
+}
+
+function urlOptions(url: string): RedisOptions {
+  const u = new URL(url);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 6379),
+    username: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
+    tls: u.protocol === 'rediss:' ? {} : undefined,
+  };
+}
+
+function sharedEndpoint(options: RedisOptions, description: string): RedisEndpoint {
+  return { options, description, private: false, stop: async () => undefined };
+}
+
+async function answers(options: RedisOptions, timeoutMs = 500): Promise<boolean> {
+  const probe = new Redis({ ...options, lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+async function startPrivateRedis(dataDir: string, log: Logger): Promise<RedisEndpoint> {
+  if (spawnSync('redis-server', ['--version']).error) throw new RedisUnavailableError(INSTALL_REDIS_HINT);
+  const dir = path.join(dataDir, 'redis');
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  await stopOrphan(path.join(dir, 'redis.pid'));
+  const port = await freePort();
+  const password = newSecret();
+  // Loopback only, a fresh password each start, and an append-only file so queued jobs survive.
+  const child: ChildProcess = spawn(
+    'redis-server',
+    ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--pidfile', path.join(dir, 'redis.pid'),
+      '--appendonly', 'yes', '--save', '', '--requirepass', password, '--daemonize', 'no', '--logfile', path.join(dir, 'redis.log')],
+    { stdio: 'ignore' },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const options: RedisOptions = { host: '127.0.0.1', port, password };
+  for (let i = 0; i < 100 && !(await answers(options, 200)); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!(await answers(options))) {
+    child.kill('SIGKILL');
+    throw new RedisUnavailableError(`a private redis-server did not start; see ${path.join(dir, 'redis.log')}`);
+  }
+  log.info({ port, dir }, 'started a private redis-server (set REDIS_URL to use your own)');
+  return {
+    options,
+    description: `private redis-server on 127.0.0.1:${port}`,
+    private: true,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM'); // redis finishes its append-only file before it exits
+      await exited;
+    },
+  };
+}
+
+/** A private redis-server left running by a process that was killed: stop it before reusing its files. */
+async function stopOrphan(pidFile: string): Promise<void> {
+  const pid = Number(await fs.readFile(pidFile, 'utf8').catch(() => ''));
+  if (!pid) return;
+  const comm = await fs.readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '');
+  if (!comm.startsWith('redis-server')) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as import('node:net').AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Connection roles: BullMQ workers must wait for Redis forever (maxRetriesPerRequest null);
+ * producers on the ingest path must fail fast (no offline queue) so a device gets UNAVAILABLE
+ * instead of a hanging ack.
+ */
+export type RedisRole = 'worker' | 'producer' | 'general';
+
+export function redisClient(endpoint: RedisEndpoint, role: RedisRole, log?: Logger): Redis {
+  const roleOptions: RedisOptions =
+    role === 'worker'
+      ? { maxRetriesPerRequest: null }
+      : role === 'producer'
+        ? { enableOfflineQueue: false, maxRetriesPerRequest: 1 }
+        : {};
+  const client = new Redis({ ...endpoint.options, ...roleOptions });
+  client.on('error', (err) => log?.warn({ err: err.message, role }, 'redis connection error'));
+  return client;
+}

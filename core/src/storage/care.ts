@@ -1,0 +1,109 @@
+import type pg from 'pg';
+import type { DeviceKind } from '../domain/reading.ts';
+
+/**
+ * Writes of the care structure (teams, people, patients, devices) that bootstrap and the demo
+ * need. Authorization is the caller's business; these only write.
+ */
+
+export interface NewTeam {
+  name: string;
+  escalationTeamId?: string | null;
+  escalateAfterMinutes?: number;
+}
+
+export async function createTeam(db: pg.Pool | pg.PoolClient, team: NewTeam): Promise<{ id: string; name: string }> {
+  const created = await db.query<{ id: string; name: string }>(
+    `with team as (
+       insert into teams (name, escalation_team_id, escalate_after_minutes)
+       values ($1, $2, coalesce($3, 15)) returning id, name
+     ), defaults as (insert into team_thresholds (team_id) select id from team)
+     select id, name from team`,
+    [team.name, team.escalationTeamId ?? null, team.escalateAfterMinutes ?? null],
+  );
+  return created.rows[0]!;
+}
+
+export interface NewUser {
+  email: string;
+  name: string;
+  passwordHash: string | null;
+  sysadmin?: boolean;
+}
+
+export async function createUser(db: pg.Pool | pg.PoolClient, user: NewUser): Promise<{ id: string; email: string; name: string }> {
+  const created = await db.query<{ id: string; email: string; name: string }>(
+    'insert into users (email, name, password_hash, sysadmin) values ($1, $2, $3, $4) returning id, email, name',
+    [user.email, user.name, user.passwordHash, user.sysadmin ?? false],
+  );
+  return created.rows[0]!;
+}
+
+export async function countUsers(db: pg.Pool): Promise<number> {
+  return (await db.query<{ n: number }>('select count(*)::int as n from users')).rows[0]!.n;
+}
+
+export type TeamRole = 'nurse' | 'physician' | 'admin';
+
+export async function addMember(db: pg.Pool | pg.PoolClient, teamId: string, userId: string, role: TeamRole): Promise<void> {
+  await db.query(
+    `insert into memberships (team_id, user_id, role) values ($1, $2, $3)
+     on conflict (team_id, user_id) do update set role = excluded.role`,
+    [teamId, userId, role],
+  );
+}
+
+export interface NewPatient {
+  teamId: string;
+  name: string;
+  identityNumber?: string | null;
+  labels?: string[];
+  responsiblePhysicianId?: string | null;
+  targetProfile?: 'standard' | 'older_high_risk';
+}
+
+export async function createPatient(db: pg.Pool | pg.PoolClient, patient: NewPatient): Promise<{ id: string }> {
+  const created = await db.query<{ id: string }>(
+    `insert into patients (team_id, display_name, identity_number, labels, responsible_physician_id, target_profile)
+     values ($1, $2, $3, $4, $5, coalesce($6, 'standard')) returning id`,
+    [
+      patient.teamId,
+      patient.name,
+      patient.identityNumber ?? null,
+      patient.labels ?? [],
+      patient.responsiblePhysicianId ?? null,
+      patient.targetProfile ?? null,
+    ],
+  );
+  return created.rows[0]!;
+}
+
+export interface NewDevice {
+  serial: string;
+  kind: DeviceKind;
+  patientId: string;
+  tokenHash: string;
+}
+
+export async function pairDevice(db: pg.Pool | pg.PoolClient, device: NewDevice): Promise<void> {
+  await db.query('insert into devices (serial, kind, patient_id, token_hash) values ($1, $2, $3, $4)', [
+    device.serial,
+    device.kind,
+    device.patientId,
+    device.tokenHash,
+  ]);
+}
+
+/** A small fact about this installation (e.g. that the demo clinic was seeded). */
+export async function readState<T>(db: pg.Pool | pg.PoolClient, key: string): Promise<T | undefined> {
+  const row = await db.query<{ value: T }>('select value from storage_state where key = $1', [key]);
+  return row.rows[0]?.value;
+}
+
+export async function writeState(db: pg.Pool | pg.PoolClient, key: string, value: unknown): Promise<void> {
+  await db.query(
+    `insert into storage_state (key, value) values ($1, $2::jsonb)
+     on conflict (key) do update set value = excluded.value, updated_at = now()`,
+    [key, JSON.stringify(value)],
+  );
+}

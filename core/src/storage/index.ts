@@ -1,0 +1,5 @@
+export * from './database.ts';
+export * from './migrate.ts';
+export * from './readings.ts';
+export * from './maintenance.ts';
+export * from './care.ts';

@@ -1,0 +1,113 @@
+import type pg from 'pg';
+import { readingFingerprint, type DeviceReading } from '../domain/reading.ts';
+
+/** A validated device reading on its way to storage, with whom it belongs to. */
+export interface DeviceReadingToStore extends DeviceReading {
+  deviceSerial: string;
+  patientId: string;
+}
+
+/** What storage did with each reading of a write, in input order. */
+export type StoreOutcome = 'stored' | 'duplicate' | 'seq_conflict';
+
+const INSERT_DEVICE_READINGS = `
+with input as (
+  select *
+  from unnest($1::text[], $2::bigint[], $3::uuid[], $4::timestamptz[], $5::float8[], $6::text[], $7::text[], $8::text[], $9::text[])
+    as t(device_serial, seq, patient_id, measured_at, mmol, flag, kind, meal, fingerprint)
+),
+new_keys as (
+  insert into reading_keys (device_serial, seq, measured_at, fingerprint)
+  select device_serial, seq, measured_at, fingerprint from input
+  on conflict (device_serial, seq) do nothing
+  returning device_serial, seq
+)
+insert into readings (measured_at, patient_id, device_serial, seq, mmol, flag, kind, meal, source)
+select i.measured_at, i.patient_id, i.device_serial, i.seq, i.mmol, i.flag, i.kind, i.meal, 'device'
+from input i join new_keys k on k.device_serial = i.device_serial and k.seq = i.seq
+returning device_serial, seq`;
+
+const EXISTING_KEYS = `
+select device_serial, seq, fingerprint
+from reading_keys k
+join unnest($1::text[], $2::bigint[]) as t(device_serial, seq) using (device_serial, seq)`;
+
+const keyOf = (serial: string, seq: number) => `${serial}\u0000${seq}`;
+
+/**
+ * Stores device readings exactly once per (deviceSerial, seq), in one statement: the key and the
+ * reading are written together or not at all. A key already present is a duplicate when its
+ * content fingerprint matches, a SEQ_CONFLICT when it does not. Works on both backends.
+ */
+export async function storeDeviceReadings(
+  db: pg.Pool | pg.PoolClient,
+  readings: readonly DeviceReadingToStore[],
+): Promise<StoreOutcome[]> {
+  const outcomes: StoreOutcome[] = new Array(readings.length);
+  const fingerprints = readings.map(readingFingerprint);
+  // The same key twice in one write (a resend coalesced with its original): the first one goes to
+  // the database, later ones are judged against it here, since one INSERT cannot see its own rows.
+  const firstIndex = new Map<string, number>();
+  const toWrite: number[] = [];
+  readings.forEach((r, i) => {
+    const key = keyOf(r.deviceSerial, r.seq);
+    const first = firstIndex.get(key);
+    if (first === undefined) {
+      firstIndex.set(key, i);
+      toWrite.push(i);
+    } else {
+      outcomes[i] = fingerprints[first] === fingerprints[i] ? 'duplicate' : 'seq_conflict';
+    }
+  });
+  if (toWrite.length === 0) return outcomes;
+
+  const column = <T>(pick: (r: DeviceReadingToStore, i: number) => T) => toWrite.map((i) => pick(readings[i]!, i));
+  const stored = await db.query<{ device_serial: string; seq: number }>(INSERT_DEVICE_READINGS, [
+    column((r) => r.deviceSerial),
+    column((r) => r.seq),
+    column((r) => r.patientId),
+    column((r) => r.measuredAt),
+    column((r) => r.mmol),
+    column((r) => r.flag),
+    column((r) => r.kind),
+    column((r) => r.meal),
+    column((_, i) => fingerprints[i]),
+  ]);
+  const storedKeys = new Set(stored.rows.map((r) => keyOf(r.device_serial, r.seq)));
+  const existing = toWrite.filter((i) => !storedKeys.has(keyOf(readings[i]!.deviceSerial, readings[i]!.seq)));
+  if (existing.length > 0) {
+    // Read after the write, so a key committed by a concurrent writer is seen too.
+    const found = await db.query<{ device_serial: string; seq: number; fingerprint: string }>(EXISTING_KEYS, [
+      existing.map((i) => readings[i]!.deviceSerial),
+      existing.map((i) => readings[i]!.seq),
+    ]);
+    const fingerprintOf = new Map(found.rows.map((r) => [keyOf(r.device_serial, r.seq), r.fingerprint]));
+    for (const i of existing) {
+      const known = fingerprintOf.get(keyOf(readings[i]!.deviceSerial, readings[i]!.seq));
+      if (known === undefined) throw new Error('reading key neither stored nor present; refusing to guess');
+      outcomes[i] = known === fingerprints[i] ? 'duplicate' : 'seq_conflict';
+    }
+  }
+  for (const i of toWrite) outcomes[i] ??= 'stored';
+  return outcomes;
+}
+
+export interface StoredReading {
+  measuredAt: Date;
+  mmol: number | null;
+  flag: 'LO' | 'HI' | null;
+  kind: 'bgm' | 'cgm' | 'control';
+  source: 'device' | 'manual' | 'import';
+  seq: number | null;
+}
+
+/** A patient's readings in [from, to), oldest first: the shape of the readings API. */
+export async function readingsOfPatient(db: pg.Pool, patientId: string, from: Date, to: Date): Promise<StoredReading[]> {
+  const result = await db.query<StoredReading>(
+    `select measured_at as "measuredAt", mmol, flag, kind, source, seq
+     from readings where patient_id = $1 and measured_at >= $2 and measured_at < $3
+     order by measured_at`,
+    [patientId, from, to],
+  );
+  return result.rows;
+}
