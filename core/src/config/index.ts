@@ -3,7 +3,10 @@ import { z } from 'zod';
 
 /** A configuration problem that names the variable, so an operator can fix it in one go. */
 export class ConfigError extends Error {
-  constructor(readonly variable: string, message: string) {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
     super(`${variable}: ${message}`);
     this.name = 'ConfigError';
   }
@@ -21,9 +24,11 @@ const positiveInt = z.coerce
   .positive({ error: 'must be greater than 0' });
 
 const connectionUrl = (schemes: string[]) =>
-  z.url({ error: `must be a URL (${schemes.join(' or ')})` }).refine((u) => schemes.some((s) => u.startsWith(`${s}://`)), {
-    error: `must start with ${schemes.map((s) => `${s}://`).join(' or ')}`,
-  });
+  z
+    .url({ error: `must be a URL (${schemes.join(' or ')})` })
+    .refine((u) => schemes.some((s) => u.startsWith(`${s}://`)), {
+      error: `must start with ${schemes.map((s) => `${s}://`).join(' or ')}`,
+    });
 
 /** Environment variables and their rules. Unset means "use the default" (SPEC section 4). */
 const environment = z.object({
@@ -48,7 +53,9 @@ const environment = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   READING_RETENTION_DAYS: positiveInt.default(3650),
   COMPRESS_AFTER_DAYS: positiveInt.default(30),
-  AUDIT_RETENTION_DAYS: positiveInt.min(1826, { error: 'must be at least 1826 (five years, HSLF-FS 2016:40)' }).default(3650),
+  AUDIT_RETENTION_DAYS: positiveInt
+    .min(1826, { error: 'must be at least 1826 (five years, HSLF-FS 2016:40)' })
+    .default(3650),
 });
 
 export interface Config {
@@ -90,7 +97,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const embedded = e.DATABASE_URL === undefined;
   if (embedded && !e.RUN_WORKERS) {
-    throw new ConfigError('RUN_WORKERS', 'the embedded database takes one connection, so its workers must run in the server (set DATABASE_URL to run them apart)');
+    throw new ConfigError(
+      'RUN_WORKERS',
+      'the embedded database takes one connection, so its workers must run in the server (set DATABASE_URL to run them apart)',
+    );
   }
   return {
     port: e.PORT,

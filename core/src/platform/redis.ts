@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
@@ -23,7 +24,11 @@ export const INSTALL_REDIS_HINT =
  * REDIS_URL when set; else a Redis already answering on 127.0.0.1:6379; else a private
  * redis-server with its files under dataDir, stopped again by stop().
  */
-export async function locateRedis(options: { redisUrl: string | undefined; dataDir: string; log: Logger }): Promise<RedisEndpoint> {
+export async function locateRedis(options: {
+  redisUrl: string | undefined;
+  dataDir: string;
+  log: Logger;
+}): Promise<RedisEndpoint> {
   if (options.redisUrl !== undefined) {
     return sharedEndpoint(urlOptions(options.redisUrl), new URL(options.redisUrl).host);
   }
@@ -49,7 +54,13 @@ function sharedEndpoint(options: RedisOptions, description: string): RedisEndpoi
 }
 
 async function answers(options: RedisOptions, timeoutMs = 500): Promise<boolean> {
-  const probe = new Redis({ ...options, lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const probe = new Redis({
+    ...options,
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   probe.on('error', () => undefined);
   try {
     await probe.connect();
@@ -61,7 +72,7 @@ async function answers(options: RedisOptions, timeoutMs = 500): Promise<boolean>
   }
 }
 
-async function startPrivateRedis(dataDir: string, log: Logger): Promise<RedisEndpoint> {
+export async function startPrivateRedis(dataDir: string, log: Logger): Promise<RedisEndpoint> {
   if (spawnSync('redis-server', ['--version']).error) throw new RedisUnavailableError(INSTALL_REDIS_HINT);
   const dir = path.join(dataDir, 'redis');
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
@@ -71,8 +82,26 @@ async function startPrivateRedis(dataDir: string, log: Logger): Promise<RedisEnd
   // Loopback only, a fresh password each start, and an append-only file so queued jobs survive.
   const child: ChildProcess = spawn(
     'redis-server',
-    ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--pidfile', path.join(dir, 'redis.pid'),
-      '--appendonly', 'yes', '--save', '', '--requirepass', password, '--daemonize', 'no', '--logfile', path.join(dir, 'redis.log')],
+    [
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--dir',
+      dir,
+      '--pidfile',
+      path.join(dir, 'redis.pid'),
+      '--appendonly',
+      'yes',
+      '--save',
+      '',
+      '--requirepass',
+      password,
+      '--daemonize',
+      'no',
+      '--logfile',
+      path.join(dir, 'redis.log'),
+    ],
     { stdio: 'ignore' },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -116,13 +145,13 @@ async function stopOrphan(pidFile: string): Promise<void> {
   }
 }
 
-async function freePort(): Promise<number> {
-  const net = await import('node:net');
+/** A TCP port on loopback that nothing listens on right now. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
-    const server = net.createServer();
+    const server = createServer();
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as import('node:net').AddressInfo;
+      const { port } = server.address() as AddressInfo;
       server.close(() => resolve(port));
     });
   });

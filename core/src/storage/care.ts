@@ -31,7 +31,10 @@ export interface NewUser {
   sysadmin?: boolean;
 }
 
-export async function createUser(db: pg.Pool | pg.PoolClient, user: NewUser): Promise<{ id: string; email: string; name: string }> {
+export async function createUser(
+  db: pg.Pool | pg.PoolClient,
+  user: NewUser,
+): Promise<{ id: string; email: string; name: string }> {
   const created = await db.query<{ id: string; email: string; name: string }>(
     'insert into users (email, name, password_hash, sysadmin) values ($1, $2, $3, $4) returning id, email, name',
     [user.email, user.name, user.passwordHash, user.sysadmin ?? false],
@@ -45,7 +48,12 @@ export async function countUsers(db: pg.Pool): Promise<number> {
 
 export type TeamRole = 'nurse' | 'physician' | 'admin';
 
-export async function addMember(db: pg.Pool | pg.PoolClient, teamId: string, userId: string, role: TeamRole): Promise<void> {
+export async function addMember(
+  db: pg.Pool | pg.PoolClient,
+  teamId: string,
+  userId: string,
+  role: TeamRole,
+): Promise<void> {
   await db.query(
     `insert into memberships (team_id, user_id, role) values ($1, $2, $3)
      on conflict (team_id, user_id) do update set role = excluded.role`,

@@ -23,15 +23,22 @@ export interface RetentionResult {
  * Removes what is past its retention. TimescaleDB's own policies would do this on a server with
  * its background scheduler, but the embedded database has none, so one job does it everywhere.
  */
-export async function applyRetention(db: Database, policy: RetentionPolicy, now = new Date()): Promise<RetentionResult> {
+export async function applyRetention(
+  db: Database,
+  policy: RetentionPolicy,
+  now = new Date(),
+): Promise<RetentionResult> {
   const readingsBefore = new Date(now.getTime() - policy.readingRetentionDays * DAY_MS);
   let droppedChunks = 0;
   let deletedReadings = 0;
   if (db.timescale) {
-    const dropped = await db.pool.query(`select drop_chunks('readings', older_than => $1::timestamptz)`, [readingsBefore]);
+    const dropped = await db.pool.query(`select drop_chunks('readings', older_than => $1::timestamptz)`, [
+      readingsBefore,
+    ]);
     droppedChunks = dropped.rowCount ?? 0;
   } else {
-    deletedReadings = (await db.pool.query('delete from readings where measured_at < $1', [readingsBefore])).rowCount ?? 0;
+    deletedReadings =
+      (await db.pool.query('delete from readings where measured_at < $1', [readingsBefore])).rowCount ?? 0;
   }
   // A resend older than the accepted age is refused before it reaches the key table, so a key
   // older than that (with a day's margin for clock skew) can never be needed again.
@@ -71,14 +78,21 @@ export async function refreshRollups(db: Database, now = new Date()): Promise<vo
     // Refreshing cannot run inside a transaction; the window covers every reading still accepted.
     const from = new Date(now.getTime() - (READING_MAX_AGE_DAYS + 2) * DAY_MS);
     const to = new Date(now.getTime() + DAY_MS);
-    await db.pool.query(`call refresh_continuous_aggregate('reading_hourly', $1::timestamptz, $2::timestamptz)`, [from, to]);
-    await db.pool.query(`call refresh_continuous_aggregate('reading_daily', $1::timestamptz, $2::timestamptz)`, [from, to]);
+    await db.pool.query(`call refresh_continuous_aggregate('reading_hourly', $1::timestamptz, $2::timestamptz)`, [
+      from,
+      to,
+    ]);
+    await db.pool.query(`call refresh_continuous_aggregate('reading_daily', $1::timestamptz, $2::timestamptz)`, [
+      from,
+      to,
+    ]);
     return;
   }
   await inTransaction(db.pool, async (client) => {
-    const mark = await client.query<{ value: string }>(`select value #>> '{}' as value from storage_state where key = $1 for update`, [
-      ROLLUP_WATERMARK,
-    ]);
+    const mark = await client.query<{ value: string }>(
+      `select value #>> '{}' as value from storage_state where key = $1 for update`,
+      [ROLLUP_WATERMARK],
+    );
     const since = mark.rows[0]?.value ?? '-infinity';
     await client.query(REFRESH_PLAIN_HOURLY, [since, ROLLUP_OVERLAP]);
     await client.query(REFRESH_PLAIN_DAILY, [since, ROLLUP_OVERLAP]);

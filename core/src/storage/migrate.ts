@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import type { Database } from './database.ts';
 
@@ -54,9 +55,9 @@ export async function migrate(db: Database, log: Logger, dir = MIGRATIONS_DIR): 
         applied_at timestamptz not null default now())`);
       const variant = await chooseVariant(client);
       const done = new Map(
-        (await client.query<{ version: number; checksum: string }>('select version, checksum from schema_migrations')).rows.map(
-          (r) => [r.version, r.checksum],
-        ),
+        (
+          await client.query<{ version: number; checksum: string }>('select version, checksum from schema_migrations')
+        ).rows.map((r) => [r.version, r.checksum]),
       );
       const applied: number[] = [];
       for (const m of await listMigrations(dir)) {
@@ -65,18 +66,17 @@ export async function migrate(db: Database, log: Logger, dir = MIGRATIONS_DIR): 
         const checksum = createHash('sha256').update(sql).digest('hex');
         const previous = done.get(m.version);
         if (previous !== undefined) {
-          if (previous !== checksum) throw new Error(`migration ${m.file} was changed after it was applied; add a new migration instead`);
+          if (previous !== checksum)
+            throw new Error(`migration ${m.file} was changed after it was applied; add a new migration instead`);
           continue;
         }
         await client.query('BEGIN');
         try {
           await client.query(sql);
-          await client.query('insert into schema_migrations (version, name, variant, checksum) values ($1, $2, $3, $4)', [
-            m.version,
-            m.name,
-            m.variant ?? null,
-            checksum,
-          ]);
+          await client.query(
+            'insert into schema_migrations (version, name, variant, checksum) values ($1, $2, $3, $4)',
+            [m.version, m.name, m.variant ?? null, checksum],
+          );
           await client.query('COMMIT');
         } catch (err) {
           await client.query('ROLLBACK');
@@ -99,7 +99,7 @@ export async function migrate(db: Database, log: Logger, dir = MIGRATIONS_DIR): 
  * TimescaleDB when the extension can be used, plain PostgreSQL otherwise. Once a database has
  * been migrated one way it stays that way: switching would need a data migration, not a guess.
  */
-async function chooseVariant(client: import('pg').PoolClient): Promise<Variant> {
+async function chooseVariant(client: PoolClient): Promise<Variant> {
   const recorded = await client.query<{ variant: Variant }>(
     'select variant from schema_migrations where variant is not null order by version limit 1',
   );

@@ -102,7 +102,12 @@ export interface StoredReading {
 }
 
 /** A patient's readings in [from, to), oldest first: the shape of the readings API. */
-export async function readingsOfPatient(db: pg.Pool, patientId: string, from: Date, to: Date): Promise<StoredReading[]> {
+export async function readingsOfPatient(
+  db: pg.Pool,
+  patientId: string,
+  from: Date,
+  to: Date,
+): Promise<StoredReading[]> {
   const result = await db.query<StoredReading>(
     `select measured_at as "measuredAt", mmol, flag, kind, source, seq
      from readings where patient_id = $1 and measured_at >= $2 and measured_at < $3

@@ -14,7 +14,15 @@ import { BACKENDS, openTestDatabase, patientWithDevice } from '../support/databa
 
 const DAY = 86_400_000;
 
-function reading(serial: string, patientId: string, seq: number, measuredAt: Date, mmol: number | null, flag: MeterFlag | null = null, kind: DeviceReadingToStore['kind'] = 'cgm'): DeviceReadingToStore {
+function reading(
+  serial: string,
+  patientId: string,
+  seq: number,
+  measuredAt: Date,
+  mmol: number | null,
+  flag: MeterFlag | null = null,
+  kind: DeviceReadingToStore['kind'] = 'cgm',
+): DeviceReadingToStore {
   return { deviceSerial: serial, patientId, seq, measuredAt, mmol, flag, kind, meal: null };
 }
 
@@ -29,11 +37,16 @@ describe.each(BACKENDS)('maintenance on the %s backend', (backend) => {
     const { patientId } = await patientWithDevice(db, 'RETAIN-1');
     const now = new Date();
     // Retention of 30 days here; 60-day-old readings lie in chunks wholly past it.
-    const old = [0, 1, 2].map((i) => reading('RETAIN-1', patientId, i, new Date(now.getTime() - 60 * DAY + i * 60_000), 6));
+    const old = [0, 1, 2].map((i) =>
+      reading('RETAIN-1', patientId, i, new Date(now.getTime() - 60 * DAY + i * 60_000), 6),
+    );
     const recent = [3, 4].map((i) => reading('RETAIN-1', patientId, i, new Date(now.getTime() - DAY + i * 60_000), 6));
     await storeDeviceReadings(db.pool, [...old, ...recent]);
     const result = await applyRetention(db, { readingRetentionDays: 30, auditRetentionDays: 3650 }, now);
-    const left = await db.pool.query<{ seq: number }>('select seq from readings where device_serial = $1 order by seq', ['RETAIN-1']);
+    const left = await db.pool.query<{ seq: number }>(
+      'select seq from readings where device_serial = $1 order by seq',
+      ['RETAIN-1'],
+    );
     expect(left.rows.map((r) => r.seq)).toEqual([3, 4]);
     if (backend === 'embedded') expect(result.droppedChunks).toBeGreaterThan(0);
     else expect(result.deletedReadings).toBe(3);
@@ -47,12 +60,16 @@ describe.each(BACKENDS)('maintenance on the %s backend', (backend) => {
       reading('KEYS-1', patientId, 2, new Date(now.getTime() - 80 * DAY), 6),
     ]);
     await applyRetention(db, { readingRetentionDays: 3650, auditRetentionDays: 3650 }, now);
-    const keys = await db.pool.query<{ seq: number }>('select seq from reading_keys where device_serial = $1', ['KEYS-1']);
+    const keys = await db.pool.query<{ seq: number }>('select seq from reading_keys where device_serial = $1', [
+      'KEYS-1',
+    ]);
     expect(keys.rows.map((r) => r.seq)).toEqual([2]);
   });
 
   it('keeps the audit trail append-only, except for the retention job', async () => {
-    await db.pool.query(`insert into audit_events (actor_kind, action, at) values ('system', 'test.old', now() - interval '4000 days'), ('system', 'test.new', now())`);
+    await db.pool.query(
+      `insert into audit_events (actor_kind, action, at) values ('system', 'test.old', now() - interval '4000 days'), ('system', 'test.new', now())`,
+    );
     await expect(db.pool.query(`update audit_events set action = 'rewritten'`)).rejects.toThrow(/append-only/);
     await expect(db.pool.query(`delete from audit_events`)).rejects.toThrow(/append-only/);
     const result = await applyRetention(db, { readingRetentionDays: 3650, auditRetentionDays: 3650 });
@@ -64,15 +81,36 @@ describe.each(BACKENDS)('maintenance on the %s backend', (backend) => {
   it('rolls readings up per hour and day with the consensus ranges of the domain code', async () => {
     const { patientId } = await patientWithDevice(db, 'ROLLUP-1');
     const valueArb = fc.oneof(
-      { weight: 8, arbitrary: fc.integer({ min: 6, max: 333 }).map((t) => ({ mmol: t / 10, flag: null as MeterFlag | null })) },
+      {
+        weight: 8,
+        arbitrary: fc.integer({ min: 6, max: 333 }).map((t) => ({ mmol: t / 10, flag: null as MeterFlag | null })),
+      },
       // CGM values between the one-decimal steps, and exactly on each bound
-      { weight: 3, arbitrary: fc.double({ min: 0.6, max: 33.3, noNaN: true }).map((mmol) => ({ mmol, flag: null as MeterFlag | null })) },
-      { weight: 2, arbitrary: fc.constantFrom(2.9, 3.0, 3.8, 3.85, 3.9, 10.0, 10.05, 10.1, 13.9, 13.95, 14.0).map((mmol) => ({ mmol, flag: null as MeterFlag | null })) },
-      { weight: 1, arbitrary: fc.constantFrom<MeterFlag>('LO', 'HI').map((flag) => ({ mmol: null as number | null, flag })) },
+      {
+        weight: 3,
+        arbitrary: fc
+          .double({ min: 0.6, max: 33.3, noNaN: true })
+          .map((mmol) => ({ mmol, flag: null as MeterFlag | null })),
+      },
+      {
+        weight: 2,
+        arbitrary: fc
+          .constantFrom(2.9, 3.0, 3.8, 3.85, 3.9, 10.0, 10.05, 10.1, 13.9, 13.95, 14.0)
+          .map((mmol) => ({ mmol, flag: null as MeterFlag | null })),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom<MeterFlag>('LO', 'HI').map((flag) => ({ mmol: null as number | null, flag })),
+      },
     );
-    const values = fc.sample(fc.array(valueArb, { minLength: 300, maxLength: 300 }), { numRuns: 1, seed: 20261124 })[0]!;
+    const values = fc.sample(fc.array(valueArb, { minLength: 300, maxLength: 300 }), {
+      numRuns: 1,
+      seed: 20261124,
+    })[0]!;
     const start = Date.now() - 3 * DAY;
-    const readings = values.map((v, i) => reading('ROLLUP-1', patientId, i, new Date(start + i * 5 * 60_000), v.mmol, v.flag));
+    const readings = values.map((v, i) =>
+      reading('ROLLUP-1', patientId, i, new Date(start + i * 5 * 60_000), v.mmol, v.flag),
+    );
     readings.push(reading('ROLLUP-1', patientId, 10_000, new Date(start), 1.0, null, 'control'));
     await storeDeviceReadings(db.pool, readings);
     await refreshRollups(db);
@@ -103,7 +141,10 @@ describe.each(BACKENDS)('maintenance on the %s backend', (backend) => {
     await refreshRollups(db);
     await storeDeviceReadings(db.pool, [reading('ROLLUP-2', patientId, 2, new Date(now - 2 * DAY + 60_000), 2.5)]);
     await refreshRollups(db);
-    const row = await db.pool.query('select sum(n)::int as n, sum(n_very_low)::int as very_low from reading_hourly where patient_id = $1', [patientId]);
+    const row = await db.pool.query(
+      'select sum(n)::int as n, sum(n_very_low)::int as very_low from reading_hourly where patient_id = $1',
+      [patientId],
+    );
     expect(row.rows[0]).toEqual({ n: 2, very_low: 1 });
   });
 });

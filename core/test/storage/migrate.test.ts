@@ -18,11 +18,27 @@ describe.each(BACKENDS)('migrations on the %s backend', (backend) => {
     const again = await migrate(db, silentLog);
     expect(again.applied).toEqual([]);
     expect(again.variant).toBe(backend === 'embedded' ? 'timescale' : 'plain');
-    const versions = (await db.pool.query<{ version: number }>('select version from schema_migrations order by version')).rows;
+    const versions = (
+      await db.pool.query<{ version: number }>('select version from schema_migrations order by version')
+    ).rows;
     const expected = [...new Set((await listMigrations()).map((m) => m.version))];
     expect(versions.map((v) => v.version)).toEqual(expected);
-    for (const table of ['teams', 'users', 'memberships', 'patients', 'devices', 'readings', 'reading_keys', 'alerts',
-      'alert_acknowledgements', 'snoozes', 'audit_events', 'team_thresholds', 'patient_thresholds', 'patient_access_grants']) {
+    for (const table of [
+      'teams',
+      'users',
+      'memberships',
+      'patients',
+      'devices',
+      'readings',
+      'reading_keys',
+      'alerts',
+      'alert_acknowledgements',
+      'snoozes',
+      'audit_events',
+      'team_thresholds',
+      'patient_thresholds',
+      'patient_access_grants',
+    ]) {
       const found = await db.pool.query('select to_regclass($1) as t', [table]);
       expect(found.rows[0].t, table).not.toBeNull();
     }
@@ -88,7 +104,9 @@ describe('two servers starting together on one PostgreSQL database', () => {
     });
     const results = await Promise.all(dbs.map((d) => migrate(d, silentLog)));
     const applied = results.flatMap((r) => r.applied).sort((a, b) => a - b);
-    const expected = [...new Set((await listMigrations()).filter((m) => m.variant !== 'timescale').map((m) => m.version))];
+    const expected = [
+      ...new Set((await listMigrations()).filter((m) => m.variant !== 'timescale').map((m) => m.version)),
+    ];
     expect(applied).toEqual(expected);
   });
 });

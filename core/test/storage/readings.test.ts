@@ -11,8 +11,13 @@ import { BACKENDS, createTestDatabase, openTestDatabase, patientWithDevice, sile
 
 const MINUTE = 60_000;
 
-
-function series(serial: string, patientId: string, count: number, start = Date.now() - count * 5 * MINUTE, firstSeq = 0) {
+function series(
+  serial: string,
+  patientId: string,
+  count: number,
+  start = Date.now() - count * 5 * MINUTE,
+  firstSeq = 0,
+) {
   return Array.from(
     { length: count },
     (_, i): DeviceReadingToStore => ({
@@ -29,7 +34,8 @@ function series(serial: string, patientId: string, count: number, start = Date.n
 }
 
 const countRows = async (db: Database, serial: string) =>
-  (await db.pool.query<{ n: number }>('select count(*)::int as n from readings where device_serial = $1', [serial])).rows[0]!.n;
+  (await db.pool.query<{ n: number }>('select count(*)::int as n from readings where device_serial = $1', [serial]))
+    .rows[0]!.n;
 
 describe.each(BACKENDS)('storing device readings on the %s backend', (backend) => {
   let db: Database & { dispose(): Promise<void> };
@@ -77,7 +83,12 @@ describe.each(BACKENDS)('storing device readings on the %s backend', (backend) =
     const { patientId } = await patientWithDevice(db, 'INBATCH-1');
     const [a, b] = series('INBATCH-1', patientId, 2);
     const changed = { ...a!, mmol: 2.2 };
-    expect(await storeDeviceReadings(db.pool, [a!, b!, a!, changed])).toEqual(['stored', 'stored', 'duplicate', 'seq_conflict']);
+    expect(await storeDeviceReadings(db.pool, [a!, b!, a!, changed])).toEqual([
+      'stored',
+      'stored',
+      'duplicate',
+      'seq_conflict',
+    ]);
     expect(await countRows(db, 'INBATCH-1')).toBe(2);
   });
 
@@ -109,7 +120,9 @@ describe.each(BACKENDS)('storing device readings on the %s backend', (backend) =
     batch[7] = { ...batch[7]!, mmol: 99 };
     await expect(storeDeviceReadings(db.pool, batch)).rejects.toThrow();
     expect(await countRows(db, 'ATOMIC-1')).toBe(0);
-    const keys = await db.pool.query('select count(*)::int as n from reading_keys where device_serial = $1', ['ATOMIC-1']);
+    const keys = await db.pool.query('select count(*)::int as n from reading_keys where device_serial = $1', [
+      'ATOMIC-1',
+    ]);
     expect(keys.rows[0].n).toBe(0);
   });
 });
@@ -152,9 +165,10 @@ describe('the embedded database across a restart', () => {
         expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(50);
         expect(outcomes.filter((o) => o === 'stored')).toHaveLength(10);
         await second.pool.query(`call refresh_continuous_aggregate('reading_hourly', null, null)`);
-        const hourly = await second.pool.query<{ n: number }>('select sum(n)::int as n from reading_hourly where patient_id = $1', [
-          patientId,
-        ]);
+        const hourly = await second.pool.query<{ n: number }>(
+          'select sum(n)::int as n from reading_hourly where patient_id = $1',
+          [patientId],
+        );
         expect(hourly.rows[0]!.n).toBe(60);
       } finally {
         await second.close();

@@ -4,7 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
-import { createPatient, createTeam, migrate, openDatabase, pairDevice, type Database } from '../../src/storage/index.ts';
+import {
+  createPatient,
+  createTeam,
+  migrate,
+  openDatabase,
+  pairDevice,
+  type Database,
+} from '../../src/storage/index.ts';
 
 /**
  * Both storage backends, for tests that must hold on each: the embedded PGlite with TimescaleDB,

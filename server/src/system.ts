@@ -1,0 +1,82 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { Config } from '@glucoboard/core/config';
+import { createMetricsRegistry, locateRedis, redisClient, type RedisEndpoint } from '@glucoboard/core/platform';
+import { migrate, openDatabase, type Database } from '@glucoboard/core/storage';
+import { startWorkers, type Workers } from '@glucoboard/workers';
+import { createApp } from './app.ts';
+import { ensureAdmin } from './bootstrap/admin.ts';
+import { seedDemoClinic } from './bootstrap/demo.ts';
+import { readiness } from './health.ts';
+
+export interface RunningSystem {
+  /** http://host:port the server listens on. */
+  url: string;
+  db: Database;
+  redis: RedisEndpoint;
+  /** Graceful stop: refuse new work, finish what is in flight, close connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts everything one process runs: database (migrated), Redis, bootstrap data, the BullMQ
+ * workers (unless they run apart) and the HTTP server. What is started is stopped in reverse.
+ */
+export async function startSystem(config: Config, log: Logger): Promise<RunningSystem> {
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    while (stops.length) {
+      await stops.pop()!().catch((err: Error) => log.error({ err: err.message }, 'error while stopping'));
+    }
+  };
+  try {
+    const db = await openDatabase({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      log,
+      applicationName: 'glucoboard-server',
+    });
+    stops.push(() => db.close());
+    const migration = await migrate(db, log);
+    log.info({ backend: db.backend, variant: migration.variant, applied: migration.applied.length }, 'database ready');
+
+    const redis = await locateRedis({ redisUrl: config.redisUrl, dataDir: config.dataDir, log });
+    stops.push(() => redis.stop());
+    const redisCommands = redisClient(redis, 'general', log);
+    stops.push(async () => void (await redisCommands.quit().catch(() => redisCommands.disconnect())));
+    log.info({ redis: redis.description }, 'redis ready');
+
+    await ensureAdmin(db, { ...config, log });
+    if (config.demo) await seedDemoClinic(db, { dataDir: config.dataDir, log });
+
+    const metrics = createMetricsRegistry('server');
+    let workers: Workers | undefined;
+    if (config.runWorkers) {
+      workers = await startWorkers({ db, redis, settings: config, log, metrics });
+      stops.push(() => workers!.close());
+    }
+
+    let shuttingDown = false;
+    const app = createApp({ metrics, readiness: () => readiness(db, redisCommands, shuttingDown) });
+    const server = http.createServer(app);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, resolve);
+    });
+    stops.push(async () => {
+      shuttingDown = true;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+    });
+    const { port } = server.address() as AddressInfo;
+    const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+    log.info({ url, workers: Boolean(workers) }, 'glucoboard is up');
+    return { url, db, redis, close: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

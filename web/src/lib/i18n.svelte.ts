@@ -1,0 +1,35 @@
+import {
+  LOCALES,
+  readStoredLanguage,
+  storeLanguage,
+  translate,
+  type Language,
+  type MessageKey,
+  type MessageParams,
+} from './i18n';
+
+function browserStorage(): Storage | undefined {
+  try {
+    return typeof localStorage === 'undefined' ? undefined : localStorage;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The current language as Svelte 5 state; components re-render when it changes. */
+class I18n {
+  language = $state<Language>(readStoredLanguage(browserStorage()));
+
+  /** BCP 47 locale for `Intl` formatting in the current language. */
+  readonly locale = $derived(LOCALES[this.language]);
+
+  /** Translate `key` in the current language (reactive when read in a template or effect). */
+  t = (key: MessageKey, params?: MessageParams): string => translate(this.language, key, params);
+
+  setLanguage(language: Language): void {
+    this.language = language;
+    storeLanguage(browserStorage(), language);
+  }
+}
+
+export const i18n = new I18n();

@@ -1,0 +1,103 @@
+import { Queue, Worker, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { Histogram } from 'prom-client';
+import type { RedisEndpoint } from '@glucoboard/core/platform';
+import { applyRetention, compressOldReadings, refreshRollups, type Database } from '@glucoboard/core/storage';
+import { JOB_RETENTION, QUEUES, producerConnection, queuePrefix, workerConnection } from './queues.ts';
+
+export interface MaintenanceSettings {
+  redisPrefix: string;
+  readingRetentionDays: number;
+  auditRetentionDays: number;
+  compressAfterDays: number;
+}
+
+/** The jobs and how often they run. Job schedulers (not the removed `repeat` option) keep one each. */
+export const MAINTENANCE_SCHEDULE = {
+  'refresh-rollups': 5 * 60_000,
+  'compress-readings': 60 * 60_000,
+  'apply-retention': 60 * 60_000,
+} as const;
+export type MaintenanceJob = keyof typeof MAINTENANCE_SCHEDULE;
+
+export interface MaintenanceWorker {
+  queue: Queue;
+  worker: Worker;
+  close(): Promise<void>;
+}
+
+/**
+ * Retention, compression and rollup refresh as scheduled BullMQ jobs. The embedded database has
+ * no TimescaleDB background scheduler, and plain PostgreSQL has none either, so these run here
+ * for every backend; each job is idempotent, so a retry or an overlap does no harm.
+ */
+export async function startMaintenance(
+  db: Database,
+  redis: RedisEndpoint,
+  settings: MaintenanceSettings,
+  log: Logger,
+  metrics: Registry,
+): Promise<MaintenanceWorker> {
+  const prefix = queuePrefix(settings.redisPrefix);
+  const duration = new Histogram({
+    name: 'glucoboard_maintenance_job_seconds',
+    help: 'Duration of maintenance jobs',
+    labelNames: ['job', 'outcome'],
+    buckets: [0.01, 0.05, 0.25, 1, 5, 30, 120],
+    registers: [metrics],
+  });
+  const queue = new Queue(QUEUES.maintenance, { connection: producerConnection(redis), prefix });
+  queue.on('error', (err) => log.warn({ err: err.message }, 'maintenance queue error'));
+  for (const [name, every] of Object.entries(MAINTENANCE_SCHEDULE)) {
+    await queue.upsertJobScheduler(name, { every }, { name, opts: JOB_RETENTION });
+  }
+  const worker = new Worker(
+    QUEUES.maintenance,
+    async (job: Job) => {
+      const stop = duration.startTimer({ job: job.name });
+      try {
+        const result = await runMaintenanceJob(db, job.name as MaintenanceJob, settings);
+        stop({ outcome: 'ok' });
+        log.info({ job: job.name, result }, 'maintenance job done');
+        return result;
+      } catch (err) {
+        stop({ outcome: 'error' });
+        throw err;
+      }
+    },
+    // One at a time: the embedded database has one connection, and these jobs are not urgent.
+    { connection: workerConnection(redis), prefix, concurrency: 1 },
+  );
+  // Closing a worker whose connections are still opening leaves BullMQ promises to reject
+  // unhandled; a start that returns only when the worker is ready makes a prompt stop safe.
+  await worker.waitUntilReady();
+  worker.on('failed', (job, err) => log.error({ job: job?.name, err: err.message }, 'maintenance job failed'));
+  worker.on('error', (err) => log.warn({ err: err.message }, 'maintenance worker error'));
+  return {
+    queue,
+    worker,
+    async close() {
+      await worker.close();
+      await queue.close();
+    },
+  };
+}
+
+export async function runMaintenanceJob(
+  db: Database,
+  job: MaintenanceJob,
+  settings: MaintenanceSettings,
+): Promise<unknown> {
+  switch (job) {
+    case 'refresh-rollups':
+      await refreshRollups(db);
+      return { refreshed: true };
+    case 'compress-readings':
+      return { compressedChunks: await compressOldReadings(db, settings.compressAfterDays) };
+    case 'apply-retention':
+      return applyRetention(db, settings);
+    default:
+      throw new Error(`unknown maintenance job ${String(job)}`);
+  }
+}

@@ -1,0 +1,29 @@
+import type { ConnectionOptions } from 'bullmq';
+import type { RedisEndpoint } from '@glucoboard/core/platform';
+
+/**
+ * BullMQ keys live under `{prefix}`: the braces make a Redis Cluster hash tag, so every key of a
+ * queue lands in one slot, as BullMQ requires on a cluster.
+ */
+export const queuePrefix = (redisPrefix: string): string => `{${redisPrefix}}`;
+
+export const QUEUES = { maintenance: 'maintenance' } as const;
+
+/** Workers block on Redis and must wait out a restart rather than fail their commands. */
+export const workerConnection = (redis: RedisEndpoint): ConnectionOptions => ({
+  ...redis.options,
+  maxRetriesPerRequest: null,
+});
+
+/** Producers fail fast: a caller gets an error to act on instead of a command queued forever. */
+export const producerConnection = (redis: RedisEndpoint): ConnectionOptions => ({
+  ...redis.options,
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+});
+
+/** Finished jobs are evidence for a while, not forever: bounded so Redis memory stays flat. */
+export const JOB_RETENTION = {
+  removeOnComplete: { age: 3600, count: 1000 },
+  removeOnFail: { age: 7 * 86_400, count: 5000 },
+} as const;

@@ -1,0 +1,100 @@
+import { Queue, QueueEvents } from 'bullmq';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createMetricsRegistry, locateRedis } from '@glucoboard/core/platform';
+import { storeDeviceReadings } from '@glucoboard/core/storage';
+import { createTestDatabase, openTestDatabase, patientWithDevice } from '../../core/test/support/databases.ts';
+import { freePort, runEntryPoint, waitForOk } from '../../core/test/support/processes.ts';
+import { dropRedisPrefix, TEST_REDIS_URL, uniqueRedisPrefix } from '../../core/test/support/redis.ts';
+import { MAINTENANCE_SCHEDULE, queuePrefix, QUEUES, startWorkers } from '../src/index.ts';
+
+const log = pino({ level: 'silent' });
+const cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()!();
+});
+
+const settings = (redisPrefix: string) => ({
+  redisPrefix,
+  readingRetentionDays: 3650,
+  auditRetentionDays: 3650,
+  compressAfterDays: 30,
+});
+
+describe('maintenance jobs through BullMQ', () => {
+  it('a queued refresh-rollups job runs on the worker and fills the rollups', async () => {
+    const db = await openTestDatabase('postgres');
+    const prefix = uniqueRedisPrefix();
+    cleanup.push(() => db.dispose());
+    cleanup.push(() => dropRedisPrefix(prefix));
+    const redis = await locateRedis({ redisUrl: TEST_REDIS_URL, dataDir: '/nonexistent', log });
+    const workers = await startWorkers({
+      db,
+      redis,
+      settings: settings(prefix),
+      log,
+      metrics: createMetricsRegistry('workers'),
+    });
+    cleanup.push(() => workers.close());
+
+    const { patientId } = await patientWithDevice(db, 'JOB-1');
+    await storeDeviceReadings(db.pool, [
+      {
+        deviceSerial: 'JOB-1',
+        patientId,
+        seq: 1,
+        measuredAt: new Date(Date.now() - 3_600_000),
+        mmol: 2.8,
+        flag: null,
+        kind: 'cgm',
+        meal: null,
+      },
+    ]);
+    const queue = new Queue(QUEUES.maintenance, { connection: redis.options, prefix: queuePrefix(prefix) });
+    const events = new QueueEvents(QUEUES.maintenance, { connection: redis.options, prefix: queuePrefix(prefix) });
+    cleanup.push(async () => {
+      await events.close();
+      await queue.close();
+    });
+    await events.waitUntilReady();
+    const job = await queue.add('refresh-rollups', {});
+    expect(await job.waitUntilFinished(events, 30_000)).toEqual({ refreshed: true });
+    const rollup = await db.pool.query('select n::int, n_very_low::int from reading_hourly where patient_id = $1', [
+      patientId,
+    ]);
+    expect(rollup.rows).toEqual([{ n: 1, n_very_low: 1 }]);
+  });
+});
+
+describe('the workers process on its own (as in docker compose)', () => {
+  it('schedules its jobs, answers /healthz and stops cleanly on SIGTERM', async () => {
+    const target = await createTestDatabase('postgres');
+    const prefix = uniqueRedisPrefix();
+    cleanup.push(() => target.dispose());
+    cleanup.push(() => dropRedisPrefix(prefix));
+    const port = await freePort();
+    const proc = runEntryPoint('workers/src/main.ts', {
+      DATABASE_URL: target.databaseUrl!,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: prefix,
+      WORKER_HEALTH_PORT: String(port),
+      HOST: '127.0.0.1',
+    });
+    cleanup.push(async () => {
+      if (proc.child.exitCode === null) proc.child.kill('SIGKILL');
+      await proc.exited;
+    });
+    await waitForOk(`http://127.0.0.1:${port}/healthz`, proc, 60_000);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toContain('glucoboard_process_resident_memory_bytes{process="workers"}');
+    const queue = new Queue(QUEUES.maintenance, {
+      connection: { host: '127.0.0.1', port: 6379 },
+      prefix: queuePrefix(prefix),
+    });
+    const schedulers = (await queue.getJobSchedulers()).map((s) => s.key).sort();
+    await queue.close();
+    expect(schedulers).toEqual(Object.keys(MAINTENANCE_SCHEDULE).sort());
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited).toBe(0);
+  });
+});
