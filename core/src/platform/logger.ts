@@ -1,11 +1,11 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 /**
  * Application logs carry no patient data (Patientdatalagen): code logs ids and counts only, and
  * these paths are censored in case a value slips through anyway.
  */
+// Top-level `name` is pino's own logger name, so only nested names are censored.
 const REDACTED = [
-  'name',
   'email',
   'password',
   'token',
@@ -26,8 +26,9 @@ const REDACTED = [
   'res.headers["set-cookie"]',
 ];
 
-export function createLogger(level: string, name = 'glucoboard'): Logger {
-  return pino({ name, level, redact: { paths: REDACTED, censor: '[redacted]' } });
+export function createLogger(level: string, name = 'glucoboard', destination?: DestinationStream): Logger {
+  const options = { name, level, redact: { paths: REDACTED, censor: '[redacted]' } };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 export type { Logger };
