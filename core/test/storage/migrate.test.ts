@@ -3,12 +3,33 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listMigrations, migrate, openDatabase, type Database } from '../../src/storage/index.ts';
-import { BACKENDS, createTestDatabase, openTestDatabase, silentLog, type TestDatabase } from '../support/databases.ts';
+import {
+  BACKENDS,
+  createTestDatabase,
+  openTestDatabase,
+  silentLog,
+  type TestBackend,
+  type TestDatabase,
+} from '../support/databases.ts';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
   while (cleanup.length) await cleanup.pop()!();
 });
+
+/** A fresh, open, unmigrated database and a migrations folder holding the given files. */
+async function unmigrated(backend: TestBackend, files: Record<string, string>) {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'glucoboard-migrations-'));
+  cleanup.push(() => fs.rm(dir, { recursive: true, force: true }));
+  for (const [name, sql] of Object.entries(files)) await fs.writeFile(path.join(dir, name), sql);
+  const target = await createTestDatabase(backend);
+  const db = await openDatabase({ databaseUrl: target.databaseUrl, dataDir: target.dataDir, log: silentLog });
+  cleanup.push(async () => {
+    await db.close();
+    await target.dispose();
+  });
+  return { db, dir };
+}
 
 describe.each(BACKENDS)('migrations on the %s backend', (backend) => {
   it('applies every migration once and records the backend variant', async () => {
@@ -48,29 +69,15 @@ describe.each(BACKENDS)('migrations on the %s backend', (backend) => {
   });
 
   it('refuses to run when an applied migration was edited afterwards', async () => {
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'glucoboard-migrations-'));
-    cleanup.push(() => fs.rm(dir, { recursive: true, force: true }));
-    await fs.writeFile(path.join(dir, '001_first.sql'), 'create table first_table (id int);');
-    const target = await createTestDatabase(backend);
-    const db = await openDatabase({ databaseUrl: target.databaseUrl, dataDir: target.dataDir, log: silentLog });
-    cleanup.push(async () => {
-      await db.close();
-      await target.dispose();
-    });
+    const { db, dir } = await unmigrated(backend, { '001_first.sql': 'create table first_table (id int);' });
     expect((await migrate(db, silentLog, dir)).applied).toEqual([1]);
     await fs.writeFile(path.join(dir, '001_first.sql'), 'create table first_table (id bigint);');
     await expect(migrate(db, silentLog, dir)).rejects.toThrow(/001_first.sql was changed/);
   });
 
   it('rolls back a failing migration whole and names it', async () => {
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'glucoboard-migrations-'));
-    cleanup.push(() => fs.rm(dir, { recursive: true, force: true }));
-    await fs.writeFile(path.join(dir, '001_broken.sql'), 'create table half_done (id int); select no_such_function();');
-    const target = await createTestDatabase(backend);
-    const db = await openDatabase({ databaseUrl: target.databaseUrl, dataDir: target.dataDir, log: silentLog });
-    cleanup.push(async () => {
-      await db.close();
-      await target.dispose();
+    const { db, dir } = await unmigrated(backend, {
+      '001_broken.sql': 'create table half_done (id int); select no_such_function();',
     });
     await expect(migrate(db, silentLog, dir)).rejects.toThrow(/001_broken.sql failed/);
     expect((await db.pool.query(`select to_regclass('half_done') as t`)).rows[0].t).toBeNull();
