@@ -1,24 +1,32 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import helmet from 'helmet';
+import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Readiness } from './health.ts';
+import { errorResponder } from './http/errors.ts';
 
 const WEB_BUILD = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/build');
 
 export interface AppDependencies {
   readiness(): Promise<Readiness>;
   metrics: Registry;
+  /** Everything under /api. */
+  api: Router;
+  log: Logger;
+  /** Express "trust proxy": lets req.secure and req.ip see through a TLS-terminating proxy. */
+  trustProxy: boolean | number | string;
   /** Where the built SvelteKit app is; served on the same origin as the API. */
   webBuild?: string;
 }
 
-/** The HTTP application: operations endpoints, then the API (later issues), then the web app. */
+/** The HTTP application: operations endpoints, then the API, then the web app. */
 export function createApp(deps: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', deps.trustProxy);
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -49,11 +57,9 @@ export function createApp(deps: AppDependencies): Express {
     res.type(deps.metrics.contentType).send(await deps.metrics.metrics());
   });
 
-  app.use('/api', (_req, res) => {
-    res.status(404).json({ error: { code: 'NOT_FOUND', message: 'no such API route' } });
-  });
-
+  app.use(deps.api);
   serveWebApp(app, deps.webBuild ?? WEB_BUILD);
+  app.use(errorResponder(deps.log));
   return app;
 }
 

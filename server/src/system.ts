@@ -5,6 +5,8 @@ import type { Config } from '@glucoboard/core/config';
 import { createMetricsRegistry, locateRedis, redisClient, type RedisEndpoint } from '@glucoboard/core/platform';
 import { migrate, openDatabase, type Database } from '@glucoboard/core/storage';
 import { startWorkers, type Workers } from '@glucoboard/workers';
+import type { LiveAccess } from './api/context.ts';
+import { apiRouter } from './api/index.ts';
 import { createApp } from './app.ts';
 import { ensureAdmin } from './bootstrap/admin.ts';
 import { seedDemoClinic } from './bootstrap/demo.ts';
@@ -58,7 +60,26 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
     }
 
     let shuttingDown = false;
-    const app = createApp({ metrics, readiness: () => readiness(db, redisCommands, shuttingDown) });
+    // Socket.IO attaches to the HTTP server once it exists; the API reaches it through this.
+    const live: LiveAccess = {
+      membershipChanged: () => undefined,
+      deviceCredentialsChanged: async () => undefined,
+    };
+    const api = apiRouter({
+      db,
+      redis: redisCommands,
+      redisPrefix: config.redisPrefix,
+      log,
+      sessionPolicy: config.sessionPolicy,
+      live,
+    });
+    const app = createApp({
+      metrics,
+      api,
+      log,
+      trustProxy: config.trustProxy,
+      readiness: () => readiness(db, redisCommands, shuttingDown),
+    });
     const server = http.createServer(app);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -53,6 +53,15 @@ const environment = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   READING_RETENTION_DAYS: positiveInt.default(3650),
   COMPRESS_AFTER_DAYS: positiveInt.default(30),
+  SESSION_IDLE_MINUTES: positiveInt.max(1440, { error: 'must be at most 1440 (a day)' }).default(30),
+  SESSION_MAX_HOURS: positiveInt.max(168, { error: 'must be at most 168 (a week)' }).default(12),
+  // Express's "trust proxy": how many proxies (or which addresses) may set X-Forwarded-*.
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(false|true|loopback|\d+|[0-9a-fA-F.:/, ]+)$/, {
+      error: 'must be false, a hop count, loopback or addresses',
+    })
+    .default('false'),
   AUDIT_RETENTION_DAYS: positiveInt
     .min(1826, { error: 'must be at least 1826 (five years, HSLF-FS 2016:40)' })
     .default(3650),
@@ -77,6 +86,9 @@ export interface Config {
   readingRetentionDays: number;
   compressAfterDays: number;
   auditRetentionDays: number;
+  sessionPolicy: { idleMinutes: number; maxHours: number };
+  /** Express "trust proxy": false, a hop count, or addresses of the TLS-terminating proxies. */
+  trustProxy: boolean | number | string;
 }
 
 /** Reads and checks the environment; throws a ConfigError naming the first bad variable. */
@@ -117,5 +129,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     readingRetentionDays: e.READING_RETENTION_DAYS,
     compressAfterDays: e.COMPRESS_AFTER_DAYS,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,
+    sessionPolicy: { idleMinutes: e.SESSION_IDLE_MINUTES, maxHours: e.SESSION_MAX_HOURS },
+    trustProxy: trustProxySetting(e.TRUST_PROXY),
   };
+}
+
+function trustProxySetting(value: string): boolean | number | string {
+  if (value === 'false') return false;
+  if (value === 'true') return true;
+  return /^\d+$/.test(value) ? Number(value) : value;
 }

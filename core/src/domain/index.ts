@@ -3,3 +3,4 @@ export * from './ranges.ts';
 export * from './random.ts';
 export * from './glucose-model.ts';
 export * from './demo-clinic.ts';
+export * from './identity-number.ts';

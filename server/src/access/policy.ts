@@ -1,0 +1,75 @@
+import type pg from 'pg';
+import { forbidden, notFound } from '../http/errors.ts';
+import type { SignedInUser } from './sessions.ts';
+import { membershipsOf, type TeamRole } from './teams.ts';
+
+/**
+ * Who may do what (Patientdatalagen 4:1: only those taking part in a patient's care read the
+ * patient's data; here, membership of the responsible team or of a team granted read access).
+ *
+ *  - read:  members of the responsible team and of granted teams; sysadmins
+ *  - care:  members of the responsible team (thresholds, review, manual entry, alerts); sysadmins
+ *  - admin: admins of the responsible team; sysadmins
+ *
+ * Anything the caller may not even read answers 404, exactly like something that does not exist;
+ * a lack of role on a patient the caller can see answers 403.
+ */
+export type PatientNeed = 'read' | 'care' | 'admin';
+
+export interface PatientAccess {
+  patientId: string;
+  teamId: string;
+  /** How the caller reaches the patient. */
+  via: 'responsible' | 'granted' | 'sysadmin';
+  role: TeamRole | null;
+}
+
+export async function patientAccess(
+  db: pg.Pool,
+  user: SignedInUser,
+  patientId: string,
+  need: PatientNeed,
+): Promise<PatientAccess> {
+  const found = await db.query<{ team_id: string; role: TeamRole | null; granted: boolean }>(
+    `select p.team_id,
+            (select m.role from memberships m where m.team_id = p.team_id and m.user_id = $2) as role,
+            exists (select 1 from patient_access_grants g join memberships m on m.team_id = g.team_id
+                    where g.patient_id = p.id and m.user_id = $2) as granted
+     from patients p where p.id = $1`,
+    [patientId, user.userId],
+  );
+  const row = found.rows[0];
+  if (!row) throw notFound('patient');
+  const via = row.role ? 'responsible' : user.sysadmin ? 'sysadmin' : row.granted ? 'granted' : null;
+  if (via === null) throw notFound('patient');
+  const access: PatientAccess = { patientId, teamId: row.team_id, via, role: row.role };
+  if (user.sysadmin) return access;
+  if (need === 'care' && via !== 'responsible')
+    throw forbidden('read access only: this patient belongs to another team');
+  if (need === 'admin' && row.role !== 'admin') throw forbidden("only the team's administrators may do this");
+  return access;
+}
+
+export type TeamNeed = 'member' | 'admin';
+
+/** The caller's role in a team; a team the caller is not in answers 404 (sysadmins see all). */
+export async function teamAccess(
+  db: pg.Pool,
+  user: SignedInUser,
+  teamId: string,
+  need: TeamNeed,
+): Promise<TeamRole | null> {
+  const exists = await db.query('select 1 from teams where id = $1', [teamId]);
+  if (exists.rowCount === 0) throw notFound('team');
+  const role = (await membershipsOf(db, user.userId)).get(teamId) ?? null;
+  if (user.sysadmin) return role;
+  if (role === null) throw notFound('team');
+  if (need === 'admin' && role !== 'admin') throw forbidden("only the team's administrators may do this");
+  return role;
+}
+
+/** Admin of at least one team, or sysadmin: may create user accounts. */
+export async function isAnyTeamAdmin(db: pg.Pool, user: SignedInUser): Promise<boolean> {
+  if (user.sysadmin) return true;
+  return [...(await membershipsOf(db, user.userId)).values()].includes('admin');
+}

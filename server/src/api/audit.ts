@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { auditQuery } from '@glucoboard/core/wire';
+import { patientAccess } from '../access/policy.ts';
+import { membershipsOf } from '../access/teams.ts';
+import { recordAudit, userActor } from '../audit/trail.ts';
+import { forbidden } from '../http/errors.ts';
+import { route, type RouteSpec } from '../http/routes.ts';
+import type { ApiDependencies } from './context.ts';
+
+const EVENT_COLUMNS = `e.id, e.at, e.action, e.outcome, e.actor_kind as "actorKind", e.actor_user_id as "userId",
+  u.name as "userName", u.email as "userEmail", e.actor_device as "deviceId", e.patient_id as "patientId",
+  e.team_id as "teamId", t.name as "teamName", e.origin, e.detail`;
+
+interface AccessRow {
+  at: Date;
+  action: string;
+  outcome: string;
+  userName: string | null;
+  userEmail: string | null;
+  teamName: string | null;
+  origin: string | null;
+}
+
+const csvField = (value: unknown) => {
+  const text = value instanceof Date ? value.toISOString() : String(value ?? '');
+  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+};
+
+export function auditRoutes(deps: ApiDependencies): RouteSpec[] {
+  const db = deps.db.pool;
+  return [
+    route({
+      method: 'get',
+      path: '/api/audit',
+      tag: 'audit',
+      summary: 'Audit events for a patient (admin of its team) or a user (their team admins), in a period',
+      signedIn: true,
+      query: auditQuery,
+      responses: { 200: { description: 'Audit events, newest first' } },
+      async handle({ user, query, origin }) {
+        if (!query.patientId && !query.userId) throw forbidden('name a patientId or a userId');
+        let teamScope: string[] | null = null; // null: every team (sysadmin)
+        let patientTeam: string | null = null;
+        if (query.patientId) {
+          patientTeam = (await patientAccess(db, user, query.patientId, 'admin')).teamId;
+        } else if (!user.sysadmin) {
+          const mine = await membershipsOf(db, user.userId);
+          teamScope = [...mine].filter(([, role]) => role === 'admin').map(([team]) => team);
+          if (teamScope.length === 0) throw forbidden('only administrators read the audit trail');
+        }
+        const events = await db.query(
+          `select ${EVENT_COLUMNS}
+           from audit_events e left join users u on u.id = e.actor_user_id left join teams t on t.id = e.team_id
+           where ($1::uuid is null or e.patient_id = $1) and ($2::uuid is null or e.actor_user_id = $2)
+             and e.at >= $3 and e.at < $4 and ($5::uuid[] is null or e.team_id = any($5))
+           order by e.at desc, e.id desc limit $6`,
+          [query.patientId ?? null, query.userId ?? null, query.from, query.to, teamScope, query.limit],
+        );
+        await recordAudit(db, {
+          action: 'audit.read',
+          actor: userActor(user.userId),
+          patientId: query.patientId ?? null,
+          teamId: patientTeam,
+          origin,
+          detail: { userId: query.userId ?? null, count: events.rowCount },
+        });
+        return { status: 200, body: { events: events.rows } };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/patients/:id/access-log',
+      tag: 'audit',
+      summary: "Who accessed the patient's data in a period: the extract a patient may ask for (admin of its team)",
+      signedIn: true,
+      params: { id: 'uuid' },
+      query: auditQuery.pick({ from: true, to: true }).extend({ format: z.enum(['json', 'csv']).default('json') }),
+      responses: { 200: { description: 'Accesses, oldest first (JSON, or CSV for the patient)' } },
+      async handle({ user, params, query, origin }) {
+        const access = await patientAccess(db, user, params.id!, 'admin');
+        const rows = await db.query<AccessRow>(
+          `select e.at, e.action, e.outcome, u.name as "userName", u.email as "userEmail", t.name as "teamName", e.origin
+           from audit_events e left join users u on u.id = e.actor_user_id left join teams t on t.id = e.team_id
+           where e.patient_id = $1 and e.at >= $2 and e.at < $3 order by e.at, e.id`,
+          [access.patientId, query.from, query.to],
+        );
+        await recordAudit(db, {
+          action: 'audit.extract',
+          actor: userActor(user.userId),
+          patientId: access.patientId,
+          teamId: access.teamId,
+          origin,
+          detail: { format: query.format, count: rows.rowCount },
+        });
+        if (query.format === 'json')
+          return {
+            status: 200,
+            body: { patientId: access.patientId, from: query.from, to: query.to, accesses: rows.rows },
+          };
+        const header = 'time,action,outcome,user,email,care unit,origin';
+        const lines = rows.rows.map((r) =>
+          [r.at, r.action, r.outcome, r.userName, r.userEmail, r.teamName, r.origin].map(csvField).join(','),
+        );
+        return {
+          status: 200,
+          text: {
+            contentType: 'text/csv; charset=utf-8',
+            content: [header, ...lines].join('\n') + '\n',
+            filename: `access-log-${access.patientId}.csv`,
+          },
+        };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,155 @@
+import { z } from 'zod';
+import { hashSecret, newSecret } from '@glucoboard/core/platform';
+import { pairDevice } from '@glucoboard/core/storage';
+import { newDeviceBody } from '@glucoboard/core/wire';
+import { patientAccess } from '../access/policy.ts';
+import type { SignedInUser } from '../access/sessions.ts';
+import { recordAudit, userActor } from '../audit/trail.ts';
+import { ApiError, notFound } from '../http/errors.ts';
+import { route, type RouteSpec } from '../http/routes.ts';
+import type { ApiDependencies } from './context.ts';
+
+const credentials = z.object({
+  deviceId: z.string(),
+  token: z.string().describe('Shown once: only its hash is stored'),
+});
+
+export function deviceRoutes(deps: ApiDependencies): RouteSpec[] {
+  const db = deps.db.pool;
+  /** The device's patient, checked for team administration; another team's device answers 404. */
+  const administeredDevice = async (user: SignedInUser, deviceId: string) => {
+    const found = await db.query<{ patient_id: string }>('select patient_id from devices where serial = $1', [
+      deviceId,
+    ]);
+    if (!found.rows[0]) throw notFound('device');
+    try {
+      return await patientAccess(db, user, found.rows[0].patient_id, 'admin');
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) throw notFound('device');
+      throw err;
+    }
+  };
+  return [
+    route({
+      method: 'post',
+      path: '/api/devices',
+      tag: 'devices',
+      summary: 'Pair a meter or sensor with a patient (team admin); the token is shown once',
+      signedIn: true,
+      body: newDeviceBody,
+      responses: {
+        201: {
+          description: 'Paired',
+          schema: credentials.extend({ kind: z.enum(['bgm', 'cgm']), patientId: z.string() }),
+        },
+        409: { description: 'The serial is paired already' },
+      },
+      async handle({ user, body, origin }) {
+        const access = await patientAccess(db, user, body.patientId, 'admin');
+        const token = newSecret();
+        try {
+          await pairDevice(db, {
+            serial: body.serial,
+            kind: body.kind,
+            patientId: access.patientId,
+            tokenHash: await hashSecret(token),
+          });
+        } catch (err) {
+          if ((err as { code?: string }).code === '23505')
+            throw new ApiError(409, 'DEVICE_EXISTS', 'a device with that serial is paired already', 'serial');
+          throw err;
+        }
+        await recordAudit(db, {
+          action: 'device.pair',
+          actor: userActor(user.userId),
+          patientId: access.patientId,
+          teamId: access.teamId,
+          origin,
+          detail: { deviceId: body.serial, kind: body.kind },
+        });
+        return { status: 201, body: { deviceId: body.serial, token, kind: body.kind, patientId: access.patientId } };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/patients/:id/devices',
+      tag: 'devices',
+      summary: "The patient's devices (no tokens)",
+      signedIn: true,
+      params: { id: 'uuid' },
+      responses: { 200: { description: 'Devices' } },
+      async handle({ user, params, origin }) {
+        const access = await patientAccess(db, user, params.id!, 'read');
+        const devices = await db.query(
+          `select serial as "deviceId", kind, last_seen_at as "lastSeenAt", battery_percent as "batteryPercent", firmware,
+                  token_issued_at as "tokenIssuedAt", revoked_at as "revokedAt", created_at as "pairedAt"
+           from devices where patient_id = $1 order by created_at`,
+          [access.patientId],
+        );
+        await recordAudit(db, {
+          action: 'device.list',
+          actor: userActor(user.userId),
+          patientId: access.patientId,
+          teamId: access.teamId,
+          origin,
+        });
+        return { status: 200, body: { devices: devices.rows } };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/devices/:deviceId/rotate',
+      tag: 'devices',
+      summary: 'Issue a new token (team admin); the old one stops working at once, live connections are closed',
+      signedIn: true,
+      params: { deviceId: 'text' },
+      responses: { 200: { description: 'The new token, shown once', schema: credentials } },
+      async handle({ user, params, origin }) {
+        const deviceId = params.deviceId!;
+        const access = await administeredDevice(user, deviceId);
+        const token = newSecret();
+        await db.query(
+          'update devices set token_hash = $2, token_issued_at = now(), revoked_at = null where serial = $1',
+          [deviceId, await hashSecret(token)],
+        );
+        await deps.live.deviceCredentialsChanged(deviceId);
+        await recordAudit(db, {
+          action: 'device.rotate',
+          actor: userActor(user.userId),
+          patientId: access.patientId,
+          teamId: access.teamId,
+          origin,
+          detail: { deviceId },
+        });
+        return { status: 200, body: { deviceId, token } };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/devices/:deviceId/revoke',
+      tag: 'devices',
+      summary: "Revoke the device's token (team admin); live connections are closed at once",
+      signedIn: true,
+      params: { deviceId: 'text' },
+      responses: { 200: { description: 'Revoked' } },
+      async handle({ user, params, origin }) {
+        const deviceId = params.deviceId!;
+        const access = await administeredDevice(user, deviceId);
+        const revoked = await db.query<{ revokedAt: Date }>(
+          'update devices set revoked_at = coalesce(revoked_at, now()) where serial = $1 returning revoked_at as "revokedAt"',
+          [deviceId],
+        );
+        await deps.live.deviceCredentialsChanged(deviceId);
+        await recordAudit(db, {
+          action: 'device.revoke',
+          actor: userActor(user.userId),
+          patientId: access.patientId,
+          teamId: access.teamId,
+          origin,
+          detail: { deviceId },
+        });
+        return { status: 200, body: { deviceId, revokedAt: revoked.rows[0]!.revokedAt } };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,43 @@
+import express, { Router } from 'express';
+import { authenticate } from '../access/authenticate.ts';
+import { jsonWrites, sameOriginWrites } from '../access/csrf.ts';
+import { ApiError } from '../http/errors.ts';
+import { openApiDocument, routerFor, type RouteSpec } from '../http/routes.ts';
+import { auditRoutes } from './audit.ts';
+import { authRoutes } from './auth.ts';
+import type { ApiDependencies } from './context.ts';
+import { deviceRoutes } from './devices.ts';
+import { patientRoutes } from './patients.ts';
+import { teamRoutes } from './teams.ts';
+
+export function apiRoutes(deps: ApiDependencies): RouteSpec[] {
+  return [
+    ...authRoutes(deps),
+    ...teamRoutes(deps),
+    ...patientRoutes(deps),
+    ...deviceRoutes(deps),
+    ...auditRoutes(deps),
+  ];
+}
+
+/** Everything under /api: body parsing, CSRF defence, authentication, the routes, the OpenAPI document. */
+export function apiRouter(deps: ApiDependencies): Router {
+  const routes = apiRoutes(deps);
+  const document = openApiDocument(routes, { title: 'Glucoboard API', version: '1' });
+  const router = Router();
+  router.get('/api/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  router.use(
+    '/api',
+    express.json({ limit: '1mb' }),
+    jsonWrites(),
+    sameOriginWrites(),
+    authenticate(deps.db.pool, deps.sessionPolicy),
+  );
+  router.use(routerFor(routes));
+  router.use('/api', () => {
+    throw new ApiError(404, 'NOT_FOUND', 'no such API route');
+  });
+  return router;
+}

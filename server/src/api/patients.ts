@@ -1,0 +1,434 @@
+import { z } from 'zod';
+import { maskIdentityNumber } from '@glucoboard/core/domain';
+import { createPatient, readingsOfPatient } from '@glucoboard/core/storage';
+import {
+  accessGrantBody,
+  newPatientBody,
+  patientUpdateBody,
+  readingsRangeQuery,
+  thresholdsBody,
+} from '@glucoboard/core/wire';
+import { patientAccess, teamAccess, type PatientAccess } from '../access/policy.ts';
+import type { SignedInUser } from '../access/sessions.ts';
+import { recordAudit, recordAuditForPatients, userActor } from '../audit/trail.ts';
+import { ApiError, notFound } from '../http/errors.ts';
+import { route, type RouteSpec } from '../http/routes.ts';
+import type { ApiDependencies } from './context.ts';
+
+interface PatientRow {
+  id: string;
+  name: string;
+  teamId: string;
+  labels: string[];
+  identityNumber: string | null;
+  responsiblePhysicianId: string | null;
+  targetProfile: 'standard' | 'older_high_risk';
+  lastReviewedAt: Date | null;
+  lastReviewedBy: string | null;
+}
+
+const PATIENT_COLUMNS = `p.id, p.display_name as name, p.team_id as "teamId", p.labels, p.identity_number as "identityNumber",
+  p.responsible_physician_id as "responsiblePhysicianId", p.target_profile as "targetProfile",
+  p.last_reviewed_at as "lastReviewedAt", p.last_reviewed_by as "lastReviewedBy"`;
+
+export const patientSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  teamId: z.string(),
+  labels: z.array(z.string()),
+  identityNumber: z
+    .string()
+    .nullable()
+    .describe('In full to members of the responsible team; masked for teams with read access'),
+  responsiblePhysicianId: z.string().nullable(),
+  targetProfile: z.enum(['standard', 'older_high_risk']),
+  lastReviewedAt: z.string().nullable(),
+  lastReviewedBy: z.string().nullable(),
+  access: z.enum(['responsible', 'granted', 'sysadmin']),
+});
+
+/** The identity number is shown in full only to the responsible team (SPEC: "shown only to members"). */
+function present(row: PatientRow, via: PatientAccess['via']) {
+  const identityNumber =
+    row.identityNumber && via === 'granted' ? maskIdentityNumber(row.identityNumber) : row.identityNumber;
+  return { ...row, identityNumber, access: via };
+}
+
+const thresholdColumns = {
+  urgentLow: 'urgent_low',
+  low: 'low',
+  high: 'high',
+  urgentHigh: 'urgent_high',
+  noDataMinutes: 'no_data_minutes',
+} as const;
+
+export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
+  const db = deps.db.pool;
+  const loadPatient = async (id: string) =>
+    (await db.query<PatientRow>(`select ${PATIENT_COLUMNS} from patients p where p.id = $1`, [id])).rows[0]!;
+  const physicianInTeam = async (physicianId: string | null | undefined, teamId: string) => {
+    if (!physicianId) return;
+    const found = await db.query(
+      `select 1 from memberships where user_id = $1 and team_id = $2 and role = 'physician'`,
+      [physicianId, teamId],
+    );
+    if (found.rowCount === 0)
+      throw new ApiError(
+        400,
+        'VALIDATION_FAILED',
+        "responsiblePhysicianId is not a physician of the patient's team",
+        'responsiblePhysicianId',
+      );
+  };
+  const thresholdsOf = async (patientId: string) => {
+    const row = await db.query(
+      `select pt.urgent_low as "urgentLow", pt.low, pt.high, pt.urgent_high as "urgentHigh", pt.no_data_minutes as "noDataMinutes",
+              tt.urgent_low as "teamUrgentLow", tt.low as "teamLow", tt.high as "teamHigh", tt.urgent_high as "teamUrgentHigh",
+              case when exists (select 1 from devices d where d.patient_id = p.id and d.kind = 'cgm' and d.revoked_at is null)
+                   then tt.no_data_minutes_cgm else tt.no_data_minutes_bgm end as "teamNoDataMinutes"
+       from patients p join team_thresholds tt on tt.team_id = p.team_id
+       left join patient_thresholds pt on pt.patient_id = p.id where p.id = $1`,
+      [patientId],
+    );
+    const r = row.rows[0];
+    const overrides = {
+      urgentLow: r.urgentLow,
+      low: r.low,
+      high: r.high,
+      urgentHigh: r.urgentHigh,
+      noDataMinutes: r.noDataMinutes,
+    };
+    const effective = {
+      urgentLow: r.urgentLow ?? r.teamUrgentLow,
+      low: r.low ?? r.teamLow,
+      high: r.high ?? r.teamHigh,
+      urgentHigh: r.urgentHigh ?? r.teamUrgentHigh,
+      noDataMinutes: r.noDataMinutes ?? r.teamNoDataMinutes,
+    };
+    return { patientId, overrides, effective };
+  };
+
+  const visiblePatients = async (user: SignedInUser, teamId: string | undefined) => {
+    if (teamId) await teamAccess(db, user, teamId, 'member');
+    const rows = await db.query<PatientRow & { via: PatientAccess['via'] }>(
+      `select ${PATIENT_COLUMNS},
+              case when exists (select 1 from memberships m where m.team_id = p.team_id and m.user_id = $1) then 'responsible'
+                   when exists (select 1 from patient_access_grants g join memberships m on m.team_id = g.team_id
+                                where g.patient_id = p.id and m.user_id = $1) then 'granted'
+                   else 'sysadmin' end as via
+       from patients p
+       where ($3::uuid is null or p.team_id = $3 or exists (select 1 from patient_access_grants g where g.patient_id = p.id and g.team_id = $3))
+         and ($2 or exists (select 1 from memberships m where m.team_id = p.team_id and m.user_id = $1)
+                 or exists (select 1 from patient_access_grants g join memberships m on m.team_id = g.team_id
+                            where g.patient_id = p.id and m.user_id = $1))
+       order by p.display_name`,
+      [user.userId, user.sysadmin, teamId ?? null],
+    );
+    return rows.rows;
+  };
+
+  return [
+    route({
+      method: 'get',
+      path: '/api/patients',
+      tag: 'patients',
+      summary: "Patients the caller may see (responsible team's or granted), optionally of one team",
+      signedIn: true,
+      query: z.strictObject({ teamId: z.uuid().optional() }),
+      responses: { 200: { description: 'Patients', schema: z.object({ patients: z.array(patientSchema) }) } },
+      async handle({ user, query, origin }) {
+        const rows = await visiblePatients(user, query.teamId);
+        const teamOf = new Map(rows.map((r) => [r.id, r.teamId]));
+        await recordAuditForPatients(
+          db,
+          { action: 'patient.list', actor: userActor(user.userId), origin },
+          rows.map((r) => r.id),
+          (id) => teamOf.get(id) ?? null,
+        );
+        return { status: 200, body: { patients: rows.map(({ via, ...row }) => present(row, via)) } };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/patients',
+      tag: 'patients',
+      summary: 'Register a patient with a responsible team (team admin)',
+      signedIn: true,
+      body: newPatientBody,
+      responses: { 201: { description: 'Created', schema: patientSchema } },
+      async handle({ user, body, origin }) {
+        await teamAccess(db, user, body.teamId, 'admin');
+        await physicianInTeam(body.responsiblePhysicianId, body.teamId);
+        const { id } = await createPatient(db, body);
+        await recordAudit(db, {
+          action: 'patient.create',
+          actor: userActor(user.userId),
+          patientId: id,
+          teamId: body.teamId,
+          origin,
+        });
+        return { status: 201, body: present(await loadPatient(id), 'responsible') };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/patients/:id',
+      tag: 'patients',
+      summary: 'One patient',
+      signedIn: true,
+      params: { id: 'uuid' },
+      responses: { 200: { description: 'The patient', schema: patientSchema } },
+      async handle({ user, params, origin }) {
+        const access = await patientAccess(db, user, params.id!, 'read');
+        await recordAudit(db, {
+          action: 'patient.read',
+          actor: userActor(user.userId),
+          patientId: access.patientId,
+          teamId: access.teamId,
+          origin,
+        });
+        return { status: 200, body: present(await loadPatient(access.patientId), access.via) };
+      },
+    }),
+    route({
+      method: 'patch',
+      path: '/api/patients/:id',
+      tag: 'patients',
+      summary: "Change a patient's name, identity number, labels, physician or target profile (team admin)",
+      signedIn: true,
+      params: { id: 'uuid' },
+      body: patientUpdateBody,
+      responses: { 200: { description: 'The changed patient', schema: patientSchema } },
+      async handle({ user, params, body, origin }) {
+        const access = await patientAccess(db, user, params.id!, 'admin');
+        await physicianInTeam(body.responsiblePhysicianId, access.teamId);
+        await db.query(
+          `update patients set display_name = coalesce($2, display_name),
+             identity_number = case when $3 then $4 else identity_number end,
+             labels = coalesce($5, labels),
+             responsible_physician_id = case when $6 then $7::uuid else responsible_physician_id end,
+             target_profile = coalesce($8, target_profile)
+           where id = $1`,
+          [
+            access.patientId,
+            body.name ?? null,
+            'identityNumber' in body,
+            body.identityNumber ?? null,
+            body.labels ?? null,
+            'responsiblePhysicianId' in body,
+            body.responsiblePhysicianId ?? null,
+            body.targetProfile ?? null,
+          ],
+        );
+        await recordAudit(db, {
+          action: 'patient.update',
+          actor: userActor(user.userId),
+          patientId: access.patientId,
+          teamId: access.teamId,
+          origin,
+          detail: { fields: Object.keys(body) },
+        });
+        return { status: 200, body: present(await loadPatient(access.patientId), access.via) };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/patients/:id/thresholds',
+      tag: 'patients',
+      summary: "The patient's threshold overrides and the thresholds in effect (mmol/L)",
+      signedIn: true,
+      params: { id: 'uuid' },
+      responses: { 200: { description: 'Overrides and effective thresholds' } },
+      async handle({ user, params, origin }) {
+        const access = await patientAccess(db, user, params.id!, 'read');
+        await recordAudit(db, {
+          action: 'thresholds.read',
+          actor: userActor(user.userId),
+          patientId: access.patientId,
+          teamId: access.teamId,
+          origin,
+        });
+        return { status: 200, body: await thresholdsOf(access.patientId) };
+      },
+    }),
+    route({
+      method: 'put',
+      path: '/api/patients/:id/thresholds',
+      tag: 'patients',
+      summary: 'Set per-patient thresholds (null: back to the team default); members of the responsible team',
+      signedIn: true,
+      params: { id: 'uuid' },
+      body: thresholdsBody,
+      responses: { 200: { description: 'Overrides and effective thresholds' } },
+      async handle({ user, params, body, origin }) {
+        const access = await patientAccess(db, user, params.id!, 'care');
+        const given = Object.entries(body).filter(([k]) => k in thresholdColumns) as Array<
+          [keyof typeof thresholdColumns, number | null]
+        >;
+        const client = await db.connect();
+        try {
+          await client.query('BEGIN');
+          await client.query(
+            'insert into patient_thresholds (patient_id) values ($1) on conflict (patient_id) do nothing',
+            [access.patientId],
+          );
+          for (const [key, value] of given) {
+            await client.query(
+              `update patient_thresholds set ${thresholdColumns[key]} = $2, updated_by = $3, updated_at = now() where patient_id = $1`,
+              [access.patientId, value, user.userId],
+            );
+          }
+          // The rule holds for what takes effect: overrides merged with the team's defaults.
+          const check = await client.query<{ ok: boolean }>(
+            `select coalesce(pt.urgent_low, tt.urgent_low) < coalesce(pt.low, tt.low)
+                and coalesce(pt.low, tt.low) < coalesce(pt.high, tt.high)
+                and coalesce(pt.high, tt.high) < coalesce(pt.urgent_high, tt.urgent_high) as ok
+             from patients p join team_thresholds tt on tt.team_id = p.team_id
+             join patient_thresholds pt on pt.patient_id = p.id where p.id = $1`,
+            [access.patientId],
+          );
+          if (!check.rows[0]?.ok) {
+            throw new ApiError(
+              400,
+              'VALIDATION_FAILED',
+              "with the team's defaults these thresholds would not rise: urgentLow < low < high < urgentHigh",
+            );
+          }
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK');
+          throw err;
+        } finally {
+          client.release();
+        }
+        await recordAudit(db, {
+          action: 'thresholds.update',
+          actor: userActor(user.userId),
+          patientId: access.patientId,
+          teamId: access.teamId,
+          origin,
+          detail: { fields: given.map(([k]) => k) },
+        });
+        return { status: 200, body: await thresholdsOf(access.patientId) };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/patients/:id/review',
+      tag: 'patients',
+      summary: 'Mark the patient reviewed now by the caller (members of the responsible team)',
+      signedIn: true,
+      params: { id: 'uuid' },
+      responses: { 200: { description: 'The patient', schema: patientSchema } },
+      async handle({ user, params, origin }) {
+        const access = await patientAccess(db, user, params.id!, 'care');
+        await db.query('update patients set last_reviewed_at = now(), last_reviewed_by = $2 where id = $1', [
+          access.patientId,
+          user.userId,
+        ]);
+        await recordAudit(db, {
+          action: 'patient.review',
+          actor: userActor(user.userId),
+          patientId: access.patientId,
+          teamId: access.teamId,
+          origin,
+        });
+        return { status: 200, body: present(await loadPatient(access.patientId), access.via) };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/patients/:id/access',
+      tag: 'patients',
+      summary: "Grant another team read access to this patient (admin of the patient's team)",
+      signedIn: true,
+      params: { id: 'uuid' },
+      body: accessGrantBody,
+      responses: { 201: { description: 'Granted' } },
+      async handle({ user, params, body, origin }) {
+        const access = await patientAccess(db, user, params.id!, 'admin');
+        if ((await db.query('select 1 from teams where id = $1', [body.teamId])).rowCount === 0) throw notFound('team');
+        if (body.teamId === access.teamId)
+          throw new ApiError(400, 'VALIDATION_FAILED', 'the responsible team has access already', 'teamId');
+        await db.query(
+          'insert into patient_access_grants (patient_id, team_id, granted_by) values ($1, $2, $3) on conflict do nothing',
+          [access.patientId, body.teamId, user.userId],
+        );
+        await recordAudit(db, {
+          action: 'access.grant',
+          actor: userActor(user.userId),
+          patientId: access.patientId,
+          teamId: access.teamId,
+          origin,
+          detail: { grantedTeamId: body.teamId },
+        });
+        return { status: 201, body: { patientId: access.patientId, teamId: body.teamId } };
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/api/patients/:id/access/:teamId',
+      tag: 'patients',
+      summary: "Withdraw a team's read access (admin of the patient's team)",
+      signedIn: true,
+      params: { id: 'uuid', teamId: 'uuid' },
+      responses: { 204: { description: 'Withdrawn' } },
+      async handle({ user, params, origin }) {
+        const access = await patientAccess(db, user, params.id!, 'admin');
+        const removed = await db.query('delete from patient_access_grants where patient_id = $1 and team_id = $2', [
+          access.patientId,
+          params.teamId,
+        ]);
+        if (removed.rowCount === 0) throw notFound('grant');
+        await recordAudit(db, {
+          action: 'access.revoke',
+          actor: userActor(user.userId),
+          patientId: access.patientId,
+          teamId: access.teamId,
+          origin,
+          detail: { revokedTeamId: params.teamId },
+        });
+        return { status: 204 };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/patients/:id/readings',
+      tag: 'readings',
+      summary: "The patient's readings in [from, to) (default: the last 24 h), oldest first",
+      signedIn: true,
+      params: { id: 'uuid' },
+      query: readingsRangeQuery,
+      responses: {
+        200: {
+          description: 'Readings',
+          schema: z.object({
+            readings: z.array(
+              z.object({
+                measuredAt: z.string(),
+                mmol: z.number().nullable(),
+                flag: z.enum(['LO', 'HI']).nullable(),
+                kind: z.enum(['bgm', 'cgm', 'control']),
+                source: z.enum(['device', 'manual', 'import']),
+                seq: z.number().nullable(),
+              }),
+            ),
+          }),
+        },
+      },
+      async handle({ user, params, query, origin }) {
+        const access = await patientAccess(db, user, params.id!, 'read');
+        const readings = await readingsOfPatient(db, access.patientId, query.from, query.to);
+        await recordAudit(db, {
+          action: 'readings.read',
+          actor: userActor(user.userId),
+          patientId: access.patientId,
+          teamId: access.teamId,
+          origin,
+          detail: { from: query.from.toISOString(), to: query.to.toISOString(), count: readings.length },
+        });
+        return { status: 200, body: { readings } };
+      },
+    }),
+  ];
+}

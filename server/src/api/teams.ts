@@ -1,0 +1,307 @@
+import { z } from 'zod';
+import { hashSecret } from '@glucoboard/core/platform';
+import { addMember, createTeam, createUser } from '@glucoboard/core/storage';
+import { newMembershipBody, newTeamBody, newUserBody, teamThresholdsBody, teamUpdateBody } from '@glucoboard/core/wire';
+import { isAnyTeamAdmin, teamAccess } from '../access/policy.ts';
+import { recordAudit, userActor } from '../audit/trail.ts';
+import { ApiError, forbidden, notFound } from '../http/errors.ts';
+import { route, type RouteSpec } from '../http/routes.ts';
+import type { ApiDependencies } from './context.ts';
+
+const teamSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  escalationTeamId: z.string().nullable(),
+  escalateAfterMinutes: z.number(),
+  role: z.enum(['nurse', 'physician', 'admin']).nullable(),
+});
+
+const TEAM_COLUMNS = `t.id, t.name, t.escalation_team_id as "escalationTeamId", t.escalate_after_minutes as "escalateAfterMinutes"`;
+
+const TEAM_THRESHOLD_COLUMNS = `urgent_low as "urgentLow", low, high, urgent_high as "urgentHigh",
+  no_data_minutes_bgm as "noDataMinutesBgm", no_data_minutes_cgm as "noDataMinutesCgm",
+  rapid_change_mmol_per_min as "rapidChangeMmolPerMin"`;
+
+const uniqueViolation = (err: unknown, constraint: string) =>
+  (err as { code?: string; constraint?: string }).code === '23505' &&
+  (err as { constraint?: string }).constraint === constraint;
+
+export function teamRoutes(deps: ApiDependencies): RouteSpec[] {
+  const db = deps.db.pool;
+  const escalationTargetExists = async (teamId: string | null | undefined) => {
+    if (!teamId) return;
+    if ((await db.query('select 1 from teams where id = $1', [teamId])).rowCount === 0) {
+      throw new ApiError(400, 'VALIDATION_FAILED', 'escalationTeamId names no team', 'escalationTeamId');
+    }
+  };
+  return [
+    route({
+      method: 'get',
+      path: '/api/teams',
+      tag: 'teams',
+      summary: "The caller's teams (every team for a sysadmin), with the caller's role",
+      signedIn: true,
+      responses: { 200: { description: 'Teams', schema: z.object({ teams: z.array(teamSchema) }) } },
+      async handle({ user }) {
+        const teams = await db.query(
+          `select ${TEAM_COLUMNS}, m.role from teams t
+           left join memberships m on m.team_id = t.id and m.user_id = $1
+           where m.user_id is not null or $2 order by t.name`,
+          [user.userId, user.sysadmin],
+        );
+        return { status: 200, body: { teams: teams.rows } };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/teams',
+      tag: 'teams',
+      summary: 'Create a care team (sysadmin)',
+      signedIn: true,
+      body: newTeamBody,
+      responses: {
+        201: { description: 'Created', schema: teamSchema },
+        409: { description: 'A team of that name exists' },
+      },
+      async handle({ user, body, origin }) {
+        if (!user.sysadmin) throw forbidden('only a sysadmin creates teams');
+        await escalationTargetExists(body.escalationTeamId);
+        try {
+          const team = await createTeam(db, body);
+          await recordAudit(db, { action: 'team.create', actor: userActor(user.userId), teamId: team.id, origin });
+          const created = await db.query(`select ${TEAM_COLUMNS}, null as role from teams t where t.id = $1`, [
+            team.id,
+          ]);
+          return { status: 201, body: created.rows[0] };
+        } catch (err) {
+          if (uniqueViolation(err, 'teams_name_key'))
+            throw new ApiError(409, 'TEAM_EXISTS', 'a team of that name exists', 'name');
+          throw err;
+        }
+      },
+    }),
+    route({
+      method: 'patch',
+      path: '/api/teams/:teamId',
+      tag: 'teams',
+      summary: "Change a team's name or escalation (team admin)",
+      signedIn: true,
+      params: { teamId: 'uuid' },
+      body: teamUpdateBody,
+      responses: { 200: { description: 'Changed', schema: teamSchema } },
+      async handle({ user, body, params, origin }) {
+        const role = await teamAccess(db, user, params.teamId!, 'admin');
+        if (body.escalationTeamId === params.teamId) {
+          throw new ApiError(400, 'VALIDATION_FAILED', 'a team cannot escalate to itself', 'escalationTeamId');
+        }
+        await escalationTargetExists(body.escalationTeamId);
+        await db.query(
+          `update teams set name = coalesce($2, name),
+             escalation_team_id = case when $3 then $4::uuid else escalation_team_id end,
+             escalate_after_minutes = coalesce($5, escalate_after_minutes)
+           where id = $1`,
+          [
+            params.teamId,
+            body.name ?? null,
+            'escalationTeamId' in body,
+            body.escalationTeamId ?? null,
+            body.escalateAfterMinutes ?? null,
+          ],
+        );
+        await recordAudit(db, {
+          action: 'team.update',
+          actor: userActor(user.userId),
+          teamId: params.teamId,
+          origin,
+          detail: { fields: Object.keys(body) },
+        });
+        const team = await db.query(`select ${TEAM_COLUMNS}, $2::text as role from teams t where t.id = $1`, [
+          params.teamId,
+          role,
+        ]);
+        return { status: 200, body: team.rows[0] };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/teams/:teamId/members',
+      tag: 'teams',
+      summary: "A team's members and their roles",
+      signedIn: true,
+      params: { teamId: 'uuid' },
+      responses: { 200: { description: 'Members' } },
+      async handle({ user, params }) {
+        await teamAccess(db, user, params.teamId!, 'member');
+        const members = await db.query(
+          `select u.id as "userId", u.email, u.name, m.role from memberships m join users u on u.id = m.user_id
+           where m.team_id = $1 order by u.name`,
+          [params.teamId],
+        );
+        return { status: 200, body: { members: members.rows } };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/teams/:teamId/members',
+      tag: 'teams',
+      summary: 'Add a user to a team with a role, or change the role (team admin)',
+      signedIn: true,
+      params: { teamId: 'uuid' },
+      body: newMembershipBody,
+      responses: { 201: { description: 'Member added' } },
+      async handle({ user, params, body, origin }) {
+        const teamId = params.teamId!;
+        await teamAccess(db, user, teamId, 'admin');
+        if ((await db.query('select 1 from users where id = $1', [body.userId])).rowCount === 0) throw notFound('user');
+        await addMember(db, teamId, body.userId, body.role);
+        deps.live.membershipChanged(body.userId, teamId, true);
+        await recordAudit(db, {
+          action: 'membership.add',
+          actor: userActor(user.userId),
+          teamId,
+          origin,
+          detail: { userId: body.userId, role: body.role },
+        });
+        return { status: 201, body: { teamId, userId: body.userId, role: body.role } };
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/api/teams/:teamId/members/:userId',
+      tag: 'teams',
+      summary: 'Remove a user from a team (team admin); takes effect on open boards at once',
+      signedIn: true,
+      params: { teamId: 'uuid', userId: 'uuid' },
+      responses: { 204: { description: 'Removed' } },
+      async handle({ user, params, origin }) {
+        const teamId = params.teamId!;
+        await teamAccess(db, user, teamId, 'admin');
+        const removed = await db.query('delete from memberships where team_id = $1 and user_id = $2', [
+          teamId,
+          params.userId,
+        ]);
+        if (removed.rowCount === 0) throw notFound('member');
+        deps.live.membershipChanged(params.userId!, teamId, false);
+        await recordAudit(db, {
+          action: 'membership.remove',
+          actor: userActor(user.userId),
+          teamId,
+          origin,
+          detail: { userId: params.userId },
+        });
+        return { status: 204 };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/teams/:teamId/thresholds',
+      tag: 'teams',
+      summary: "The team's default alert thresholds (mmol/L)",
+      signedIn: true,
+      params: { teamId: 'uuid' },
+      responses: { 200: { description: 'Team defaults' } },
+      async handle({ user, params }) {
+        await teamAccess(db, user, params.teamId!, 'member');
+        const row = await db.query(`select ${TEAM_THRESHOLD_COLUMNS} from team_thresholds where team_id = $1`, [
+          params.teamId,
+        ]);
+        return { status: 200, body: row.rows[0] };
+      },
+    }),
+    route({
+      method: 'put',
+      path: '/api/teams/:teamId/thresholds',
+      tag: 'teams',
+      summary: "Change the team's default alert thresholds (team admin)",
+      signedIn: true,
+      params: { teamId: 'uuid' },
+      body: teamThresholdsBody,
+      responses: { 200: { description: 'New team defaults' } },
+      async handle({ user, params, body, origin }) {
+        await teamAccess(db, user, params.teamId!, 'admin');
+        try {
+          const row = await db.query(
+            `update team_thresholds set
+               urgent_low = coalesce($2, urgent_low), low = coalesce($3, low), high = coalesce($4, high),
+               urgent_high = coalesce($5, urgent_high), no_data_minutes_bgm = coalesce($6, no_data_minutes_bgm),
+               no_data_minutes_cgm = coalesce($7, no_data_minutes_cgm),
+               rapid_change_mmol_per_min = coalesce($8, rapid_change_mmol_per_min)
+             where team_id = $1 returning ${TEAM_THRESHOLD_COLUMNS}`,
+            [
+              params.teamId,
+              body.urgentLow ?? null,
+              body.low ?? null,
+              body.high ?? null,
+              body.urgentHigh ?? null,
+              body.noDataMinutesBgm ?? null,
+              body.noDataMinutesCgm ?? null,
+              body.rapidChangeMmolPerMin ?? null,
+            ],
+          );
+          await recordAudit(db, {
+            action: 'thresholds.team.update',
+            actor: userActor(user.userId),
+            teamId: params.teamId,
+            origin,
+            detail: { fields: Object.keys(body) },
+          });
+          return { status: 200, body: row.rows[0] };
+        } catch (err) {
+          if ((err as { code?: string }).code === '23514') {
+            throw new ApiError(400, 'VALIDATION_FAILED', 'thresholds must rise: urgentLow < low < high < urgentHigh');
+          }
+          throw err;
+        }
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/users',
+      tag: 'users',
+      summary: 'Create a user account (sysadmin or a team admin; only a sysadmin creates sysadmins)',
+      signedIn: true,
+      body: newUserBody,
+      responses: {
+        201: { description: 'Created', schema: z.object({ id: z.string(), email: z.string(), name: z.string() }) },
+        409: { description: 'The e-mail address has an account' },
+      },
+      async handle({ user, body, origin }) {
+        if (!(await isAnyTeamAdmin(db, user))) throw forbidden('only administrators create accounts');
+        if (body.sysadmin && !user.sysadmin) throw forbidden('only a sysadmin creates sysadmins');
+        try {
+          const created = await createUser(db, {
+            email: body.email,
+            name: body.name,
+            passwordHash: await hashSecret(body.password),
+            sysadmin: body.sysadmin ?? false,
+          });
+          await recordAudit(db, {
+            action: 'user.create',
+            actor: userActor(user.userId),
+            origin,
+            detail: { userId: created.id, sysadmin: body.sysadmin ?? false },
+          });
+          return { status: 201, body: created };
+        } catch (err) {
+          if (uniqueViolation(err, 'users_email_key'))
+            throw new ApiError(409, 'EMAIL_TAKEN', 'that e-mail address has an account', 'email');
+          throw err;
+        }
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/users',
+      tag: 'users',
+      summary: 'Find a user account by e-mail (administrators), e.g. to add it to a team',
+      signedIn: true,
+      query: z.strictObject({ email: z.string().min(3).max(254) }),
+      responses: { 200: { description: 'Matching accounts (zero or one)' } },
+      async handle({ user, query }) {
+        if (!(await isAnyTeamAdmin(db, user))) throw forbidden('only administrators look up accounts');
+        const found = await db.query('select id, email, name from users where lower(email) = lower($1)', [query.email]);
+        return { status: 200, body: { users: found.rows } };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,54 @@
+import type { ErrorRequestHandler } from 'express';
+import type { Logger } from 'pino';
+
+/** An error with a stable code for clients: `{ error: { code, message, field? } }`. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** Another team's object, or one that does not exist: the same answer, so nothing leaks. */
+export const notFound = (what: string) => new ApiError(404, 'NOT_FOUND', `${what} not found`);
+export const forbidden = (message: string) => new ApiError(403, 'FORBIDDEN', message);
+export const unauthenticated = () => new ApiError(401, 'UNAUTHENTICATED', 'sign in first');
+
+/** Turns anything thrown into the error shape; unexpected errors are logged by id only. */
+export function errorResponder(log: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    if (err instanceof ApiError) {
+      res
+        .set(err.headers)
+        .status(err.status)
+        .json({ error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });
+      return;
+    }
+    const status = (err as { status?: number; type?: string }).status;
+    const type = (err as { type?: string }).type;
+    if (type === 'entity.parse.failed') {
+      res.status(400).json({ error: { code: 'INVALID_JSON', message: 'the body is not valid JSON' } });
+      return;
+    }
+    if (type === 'entity.too.large') {
+      res.status(413).json({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'the body is too large' } });
+      return;
+    }
+    if (status && status >= 400 && status < 500) {
+      res.status(status).json({ error: { code: 'BAD_REQUEST', message: (err as Error).message } });
+      return;
+    }
+    log.error(
+      { err: (err as Error).message, stack: (err as Error).stack, method: req.method, route: req.route?.path },
+      'request failed',
+    );
+    res
+      .status(500)
+      .json({ error: { code: 'INTERNAL', message: 'something went wrong on our side; it has been logged' } });
+  };
+}

@@ -1,0 +1,345 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiRoutes } from '../src/api/index.ts';
+import type { ApiDependencies } from '../src/api/context.ts';
+import { ADMIN, buildTeam, PASSWORD, startTestSystem, type TeamFixture } from './support/clinic.ts';
+import { Client } from './support/http.ts';
+
+let env: Awaited<ReturnType<typeof startTestSystem>>;
+let sys: Client;
+let A: TeamFixture;
+let B: TeamFixture;
+
+beforeAll(async () => {
+  env = await startTestSystem('postgres');
+  sys = await env.client().login(ADMIN.email, ADMIN.password);
+  A = await buildTeam(sys, env.system.url, 'Team A');
+  B = await buildTeam(sys, env.system.url, 'Team B');
+});
+afterAll(() => env?.stop());
+
+type Request = { path: string; body?: unknown };
+/** For every route that names an object, a request aimed at team B's objects. */
+const towardsTeamB: Record<string, (b: TeamFixture, a: TeamFixture) => Request> = {
+  'GET /api/patients': (b) => ({ path: `/api/patients?teamId=${b.teamId}` }),
+  'POST /api/patients': (b) => ({ path: '/api/patients', body: { name: 'Intruder', teamId: b.teamId } }),
+  'GET /api/patients/:id': (b) => ({ path: `/api/patients/${b.patientId}` }),
+  'PATCH /api/patients/:id': (b) => ({ path: `/api/patients/${b.patientId}`, body: { name: 'Renamed' } }),
+  'GET /api/patients/:id/thresholds': (b) => ({ path: `/api/patients/${b.patientId}/thresholds` }),
+  'PUT /api/patients/:id/thresholds': (b) => ({ path: `/api/patients/${b.patientId}/thresholds`, body: { low: 4.5 } }),
+  'POST /api/patients/:id/review': (b) => ({ path: `/api/patients/${b.patientId}/review`, body: {} }),
+  'POST /api/patients/:id/access': (b, a) => ({
+    path: `/api/patients/${b.patientId}/access`,
+    body: { teamId: a.teamId },
+  }),
+  'DELETE /api/patients/:id/access/:teamId': (b, a) => ({ path: `/api/patients/${b.patientId}/access/${a.teamId}` }),
+  'GET /api/patients/:id/readings': (b) => ({ path: `/api/patients/${b.patientId}/readings` }),
+  'GET /api/patients/:id/devices': (b) => ({ path: `/api/patients/${b.patientId}/devices` }),
+  'GET /api/patients/:id/access-log': (b) => ({ path: `/api/patients/${b.patientId}/access-log` }),
+  'POST /api/devices': (b) => ({
+    path: '/api/devices',
+    body: { serial: 'intruder-meter', kind: 'bgm', patientId: b.patientId },
+  }),
+  'POST /api/devices/:deviceId/rotate': (b) => ({ path: `/api/devices/${b.deviceId}/rotate`, body: {} }),
+  'POST /api/devices/:deviceId/revoke': (b) => ({ path: `/api/devices/${b.deviceId}/revoke`, body: {} }),
+  'PATCH /api/teams/:teamId': (b) => ({ path: `/api/teams/${b.teamId}`, body: { escalateAfterMinutes: 5 } }),
+  'GET /api/teams/:teamId/members': (b) => ({ path: `/api/teams/${b.teamId}/members` }),
+  'POST /api/teams/:teamId/members': (b, a) => ({
+    path: `/api/teams/${b.teamId}/members`,
+    body: { userId: a.nurseId, role: 'nurse' },
+  }),
+  'DELETE /api/teams/:teamId/members/:userId': (b) => ({ path: `/api/teams/${b.teamId}/members/${b.nurseId}` }),
+  'GET /api/teams/:teamId/thresholds': (b) => ({ path: `/api/teams/${b.teamId}/thresholds` }),
+  'PUT /api/teams/:teamId/thresholds': (b) => ({ path: `/api/teams/${b.teamId}/thresholds`, body: { low: 4.2 } }),
+  'GET /api/audit': (b) => ({ path: `/api/audit?patientId=${b.patientId}` }),
+};
+/** Routes that name no team's object: what they show or do is scoped by the caller alone. */
+const callerScoped = [
+  'POST /api/auth/login',
+  'POST /api/auth/logout',
+  'GET /api/me',
+  'GET /api/teams',
+  'POST /api/teams',
+  'POST /api/users',
+  'GET /api/users',
+];
+
+describe('team-scoped authorization', () => {
+  it('has a cross-team case for every API route (a new route must join the matrix)', () => {
+    const routes = apiRoutes({ db: { pool: {} }, live: {} } as unknown as ApiDependencies).map(
+      (r) => `${r.method.toUpperCase()} ${r.path}`,
+    );
+    expect([...Object.keys(towardsTeamB), ...callerScoped].sort()).toEqual([...routes].sort());
+  });
+
+  it.each(Object.keys(towardsTeamB))(
+    "answers 404 to team A's admin and nurse for team B's objects: %s",
+    async (key) => {
+      const method = key.split(' ')[0]!;
+      const request = towardsTeamB[key]!(B, A);
+      for (const caller of [A.admin, A.nurse]) {
+        const answer = await caller.request(method, request.path, request.body);
+        expect(answer.status, `${key} as ${caller === A.admin ? 'admin' : 'nurse'}`).toBe(404);
+        expect(answer.body.error.code).toBe('NOT_FOUND');
+      }
+    },
+  );
+
+  it("leaves team B's objects as they were after all those attempts", async () => {
+    const patient = await B.admin.get(`/api/patients/${B.patientId}`);
+    expect(patient.body.name).toBe('Patient of Team B');
+    const members = await B.admin.get(`/api/teams/${B.teamId}/members`);
+    expect(members.body.members.map((m: { userId: string }) => m.userId).sort()).toEqual([B.adminId, B.nurseId].sort());
+    const devices = await B.admin.get(`/api/patients/${B.patientId}/devices`);
+    expect(devices.body.devices).toEqual([expect.objectContaining({ deviceId: B.deviceId, revokedAt: null })]);
+    const thresholds = await B.admin.get(`/api/teams/${B.teamId}/thresholds`);
+    expect(thresholds.body.low).toBe(4.0);
+  });
+
+  it("lists only the caller's own teams and patients", async () => {
+    const teams = await A.nurse.get('/api/teams');
+    expect(teams.body.teams.map((t: { id: string }) => t.id)).toEqual([A.teamId]);
+    const patients = await A.nurse.get('/api/patients');
+    expect(patients.body.patients.map((p: { id: string }) => p.id)).toEqual([A.patientId]);
+    const all = await sys.get('/api/teams');
+    expect(all.body.teams.map((t: { id: string }) => t.id).sort()).toEqual([A.teamId, B.teamId].sort());
+  });
+
+  it('lets a granted team read a patient (identity number masked) but not change it', async () => {
+    expect((await B.admin.post(`/api/patients/${B.patientId}/access`, { teamId: A.teamId })).status).toBe(201);
+    try {
+      const seen = await A.nurse.get(`/api/patients/${B.patientId}`);
+      expect(seen.status).toBe(200);
+      expect(seen.body).toMatchObject({ id: B.patientId, access: 'granted', identityNumber: '19121212-****' });
+      expect((await A.nurse.get(`/api/patients/${B.patientId}/readings`)).status).toBe(200);
+      expect((await A.nurse.get('/api/patients')).body.patients.map((p: { id: string }) => p.id).sort()).toEqual(
+        [A.patientId, B.patientId].sort(),
+      );
+      const change = await A.nurse.request('PUT', `/api/patients/${B.patientId}/thresholds`, { low: 4.5 });
+      expect(change.status).toBe(403);
+      expect(change.body.error.code).toBe('FORBIDDEN');
+      const own = await B.nurse.get(`/api/patients/${B.patientId}`);
+      expect(own.body.identityNumber).toBe('191212121212');
+    } finally {
+      expect((await B.admin.request('DELETE', `/api/patients/${B.patientId}/access/${A.teamId}`)).status).toBe(204);
+    }
+    expect((await A.nurse.get(`/api/patients/${B.patientId}`)).status).toBe(404);
+  });
+
+  it('keeps administration to administrators of the team', async () => {
+    const asNurse = await A.nurse.post('/api/patients', { name: 'New', teamId: A.teamId });
+    expect(asNurse.status).toBe(403);
+    expect((await A.nurse.post('/api/users', { email: 'x@example.se', name: 'X', password: PASSWORD })).status).toBe(
+      403,
+    );
+    expect(
+      (await A.admin.post('/api/users', { email: 'root@example.se', name: 'X', password: PASSWORD, sysadmin: true }))
+        .status,
+    ).toBe(403);
+    expect((await A.admin.post('/api/teams', { name: 'Team C' })).status).toBe(403);
+  });
+
+  it('refuses everything but sign-in without a session', async () => {
+    const anonymous = env.client();
+    for (const path of ['/api/me', '/api/teams', '/api/patients', `/api/patients/${A.patientId}`]) {
+      const answer = await anonymous.get(path);
+      expect(answer.status, path).toBe(401);
+      expect(answer.body.error.code).toBe('UNAUTHENTICATED');
+    }
+  });
+});
+
+describe('the audit trail', () => {
+  it('records each read of patient data with user, patient, care unit, action, time and origin', async () => {
+    const mark = await env.system.db.pool.query<{ id: number }>(
+      'select coalesce(max(id), 0)::int as id from audit_events',
+    );
+    await A.nurse.get(`/api/patients/${A.patientId}`);
+    await A.nurse.get(`/api/patients/${A.patientId}/readings`);
+    await A.nurse.get('/api/patients');
+    const rows = await env.system.db.pool.query(
+      `select action, actor_user_id, patient_id, team_id, origin, at from audit_events
+       where actor_user_id = $1 and id > $2 and action in ('patient.read', 'readings.read', 'patient.list') order by id`,
+      [A.nurseId, mark.rows[0]!.id],
+    );
+    expect(rows.rows.map((r) => r.action)).toEqual(['patient.read', 'readings.read', 'patient.list']);
+    for (const row of rows.rows) {
+      expect(row).toMatchObject({ actor_user_id: A.nurseId, patient_id: A.patientId, team_id: A.teamId });
+      expect(row.origin).toMatch(/127\.0\.0\.1/);
+    }
+  });
+
+  it('answers "who looked at patient X" in a period, as JSON and as a CSV extract, to the team admin only', async () => {
+    await A.nurse.get(`/api/patients/${A.patientId}`);
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const to = new Date(Date.now() + 60_000).toISOString();
+    const events = await A.admin.get(`/api/audit?patientId=${A.patientId}&from=${from}&to=${to}`);
+    expect(events.status).toBe(200);
+    expect(events.body.events).toContainEqual(
+      expect.objectContaining({ action: 'patient.read', userId: A.nurseId, teamId: A.teamId }),
+    );
+    const byUser = await A.admin.get(`/api/audit?userId=${A.nurseId}&from=${from}&to=${to}`);
+    expect(byUser.body.events.every((e: { userId: string }) => e.userId === A.nurseId)).toBe(true);
+    expect(byUser.body.events.length).toBeGreaterThan(0);
+    const csv = await A.admin.get(`/api/patients/${A.patientId}/access-log?format=csv&from=${from}&to=${to}`);
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(csv.text.split('\n')[0]).toBe('time,action,outcome,user,email,care unit,origin');
+    expect(csv.text).toContain('nurse@team-a.example.se');
+    expect((await A.nurse.get(`/api/audit?patientId=${A.patientId}`)).status).toBe(403);
+    // Reading the trail is itself in the trail.
+    const reads = await env.system.db.pool.query(
+      `select 1 from audit_events where action in ('audit.read', 'audit.extract') and actor_user_id = $1`,
+      [A.adminId],
+    );
+    expect(reads.rowCount).toBeGreaterThanOrEqual(3);
+  });
+
+  it('records logins, failed logins and device pairing', async () => {
+    const actions = await env.system.db.pool.query(
+      `select action, outcome, count(*)::int as n from audit_events group by 1, 2`,
+    );
+    const seen = actions.rows.map((r) => `${r.action}:${r.outcome}`);
+    expect(seen).toEqual(
+      expect.arrayContaining([
+        'auth.login:success',
+        'device.pair:success',
+        'membership.add:success',
+        'patient.create:success',
+      ]),
+    );
+    await env.client().post('/api/auth/login', { email: 'nurse@team-a.example.se', password: 'wrong password!!' });
+    const failed = await env.system.db.pool.query(
+      `select actor_user_id, detail from audit_events where action = 'auth.login' and outcome = 'failure' order by id desc limit 1`,
+    );
+    expect(failed.rows[0]).toMatchObject({ actor_user_id: A.nurseId, detail: { reason: 'wrong_password' } });
+  });
+});
+
+describe('sign-in', () => {
+  it('sets an httpOnly, SameSite=Lax session cookie, and logout ends the session', async () => {
+    const tab = env.client();
+    const answer = await tab.post('/api/auth/login', { email: ADMIN.email, password: ADMIN.password });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ email: ADMIN.email, sysadmin: true, teams: [] });
+    const cookie = answer.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/HttpOnly/i);
+    expect(cookie).toMatch(/SameSite=Lax/i);
+    expect(cookie).not.toMatch(/Secure/i); // plain HTTP here; behind TLS see the next test
+    expect((await tab.get('/api/me')).status).toBe(200);
+    const stale = tab.cookie;
+    expect((await tab.post('/api/auth/logout')).status).toBe(204);
+    tab.cookie = stale;
+    expect((await tab.get('/api/me')).status).toBe(401);
+  });
+
+  it('answers 401 with a code for a wrong password or an unknown account, alike', async () => {
+    const wrong = await env.client().post('/api/auth/login', { email: ADMIN.email, password: 'not the password' });
+    const unknown = await env
+      .client()
+      .post('/api/auth/login', { email: 'nobody@example.se', password: 'not the password' });
+    for (const answer of [wrong, unknown]) {
+      expect(answer.status).toBe(401);
+      expect(answer.body).toEqual({ error: { code: 'INVALID_CREDENTIALS', message: 'wrong e-mail or password' } });
+    }
+  });
+
+  it('locks an account after five failures in a row, even for the right password', async () => {
+    await sys.post('/api/users', { email: 'locked@example.se', name: 'Soon Locked', password: PASSWORD });
+    const codes: string[] = [];
+    for (let i = 0; i < 5; i++)
+      codes.push(
+        (await env.client().post('/api/auth/login', { email: 'locked@example.se', password: 'guess number ' + i })).body
+          .error.code,
+      );
+    expect(codes).toEqual([
+      'INVALID_CREDENTIALS',
+      'INVALID_CREDENTIALS',
+      'INVALID_CREDENTIALS',
+      'INVALID_CREDENTIALS',
+      'ACCOUNT_LOCKED',
+    ]);
+    const right = await env.client().post('/api/auth/login', { email: 'locked@example.se', password: PASSWORD });
+    expect(right.status).toBe(401);
+    expect(right.body.error.code).toBe('ACCOUNT_LOCKED');
+    await env.system.db.pool.query(
+      `update users set locked_until = now() - interval '1 second' where email = 'locked@example.se'`,
+    );
+    expect(
+      (await env.client().post('/api/auth/login', { email: 'locked@example.se', password: PASSWORD })).status,
+    ).toBe(200);
+  });
+
+  it('signs out an idle session and an expired one', async () => {
+    const tab = await env.client().login('nurse@team-a.example.se', PASSWORD);
+    expect((await tab.get('/api/me')).status).toBe(200);
+    await env.system.db.pool.query(
+      `update sessions set last_seen_at = now() - interval '31 minutes' where user_id = $1`,
+      [A.nurseId],
+    );
+    expect((await tab.get('/api/me')).status).toBe(401);
+    const again = await env.client().login('nurse@team-a.example.se', PASSWORD);
+    await env.system.db.pool.query(`update sessions set expires_at = now() - interval '1 second' where user_id = $1`, [
+      A.nurseId,
+    ]);
+    expect((await again.get('/api/me')).status).toBe(401);
+    A.nurse = await env.client().login('nurse@team-a.example.se', PASSWORD);
+  });
+
+  it('refuses cross-site writes and non-JSON writes (CSRF)', async () => {
+    const path = `/api/patients/${A.patientId}/review`;
+    const evil = await A.nurse.request('POST', path, {}, { origin: 'https://evil.example' });
+    expect(evil.status).toBe(403);
+    expect(evil.body.error.code).toBe('CSRF');
+    expect((await A.nurse.request('POST', path, {}, { 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+    const form = await fetch(`${env.system.url}${path}`, {
+      method: 'POST',
+      headers: { cookie: A.nurse.cookie!, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'a=1',
+    });
+    expect(form.status).toBe(415);
+    const sameSite = await A.nurse.request(
+      'POST',
+      path,
+      {},
+      { origin: env.system.url, 'sec-fetch-site': 'same-origin' },
+    );
+    expect(sameSite.status).toBe(200);
+  });
+
+  it('rate-limits sign-in attempts from one address', async () => {
+    const limited = await startTestSystem('postgres');
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 31; i++)
+        statuses.push(
+          (await limited.client().post('/api/auth/login', { email: 'x@example.se', password: 'whatever it is' }))
+            .status,
+        );
+      expect(statuses.slice(0, 30).every((s) => s === 401)).toBe(true);
+      const last = await limited.client().post('/api/auth/login', { email: ADMIN.email, password: ADMIN.password });
+      expect(last.status).toBe(429);
+      expect(Number(last.headers.get('retry-after'))).toBeGreaterThan(0);
+    } finally {
+      await limited.stop();
+    }
+  });
+});
+
+describe('behind a TLS-terminating proxy', () => {
+  it('marks the session cookie Secure when the trusted proxy says the request came over https', async () => {
+    const proxied = await startTestSystem('postgres', { TRUST_PROXY: 'loopback' });
+    try {
+      const answer = await proxied
+        .client()
+        .request(
+          'POST',
+          '/api/auth/login',
+          { email: ADMIN.email, password: ADMIN.password },
+          { 'x-forwarded-proto': 'https' },
+        );
+      expect(answer.headers.get('set-cookie')).toMatch(/; Secure/i);
+    } finally {
+      await proxied.stop();
+    }
+  });
+});

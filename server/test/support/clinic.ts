@@ -1,0 +1,85 @@
+import { loadConfig } from '@glucoboard/core/config';
+import { createTestDatabase, silentLog, type TestBackend } from '../../../core/test/support/databases.ts';
+import { dropRedisPrefix, TEST_REDIS_URL, uniqueRedisPrefix } from '../../../core/test/support/redis.ts';
+import { startSystem, type RunningSystem } from '../../src/system.ts';
+import { Client } from './http.ts';
+
+export const ADMIN = { email: 'sysadmin@example.se', password: 'correct horse battery staple' };
+export const PASSWORD = 'a long enough password';
+
+/** A running system on a fresh database; stop() removes everything it made. */
+export async function startTestSystem(backend: TestBackend = 'postgres', env: Record<string, string> = {}) {
+  const target = await createTestDatabase(backend);
+  const prefix = uniqueRedisPrefix();
+  const system: RunningSystem = await startSystem(
+    loadConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: target.dataDir,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: prefix,
+      DEMO: '0',
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+      ...(target.databaseUrl ? { DATABASE_URL: target.databaseUrl } : {}),
+      ...env,
+    }),
+    silentLog,
+  );
+  return {
+    system,
+    client: () => new Client(system.url),
+    async stop() {
+      await system.close();
+      await target.dispose();
+      await dropRedisPrefix(prefix);
+    },
+  };
+}
+
+export interface TeamFixture {
+  teamId: string;
+  admin: Client;
+  nurse: Client;
+  adminId: string;
+  nurseId: string;
+  patientId: string;
+  deviceId: string;
+  deviceToken: string;
+}
+
+/** Builds a team through the public API as a sysadmin would: members, a patient and a meter. */
+export async function buildTeam(sys: Client, base: string, name: string): Promise<TeamFixture> {
+  const team = await sys.post('/api/teams', { name });
+  const teamId = team.body.id as string;
+  const slug = name.toLowerCase().replace(/\W+/g, '-');
+  const ids: Record<string, string> = {};
+  for (const role of ['admin', 'nurse'] as const) {
+    const user = await sys.post('/api/users', {
+      email: `${role}@${slug}.example.se`,
+      name: `${role} of ${name}`,
+      password: PASSWORD,
+    });
+    ids[role] = user.body.id;
+    await sys.post(`/api/teams/${teamId}/members`, { userId: user.body.id, role });
+  }
+  const admin = await new Client(base).login(`admin@${slug}.example.se`, PASSWORD);
+  const nurse = await new Client(base).login(`nurse@${slug}.example.se`, PASSWORD);
+  const patient = await admin.post('/api/patients', {
+    name: `Patient of ${name}`,
+    teamId,
+    identityNumber: '19121212-1212',
+    labels: ['säbo'],
+  });
+  const device = await admin.post('/api/devices', { serial: `${slug}-meter`, kind: 'bgm', patientId: patient.body.id });
+  return {
+    teamId,
+    admin,
+    nurse,
+    adminId: ids.admin!,
+    nurseId: ids.nurse!,
+    patientId: patient.body.id,
+    deviceId: device.body.deviceId,
+    deviceToken: device.body.token,
+  };
+}
