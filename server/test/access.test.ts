@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiRoutes } from '../src/api/index.ts';
 import type { ApiDependencies } from '../src/api/context.ts';
 import { ADMIN, buildTeam, PASSWORD, startTestSystem, type TeamFixture } from './support/clinic.ts';
-import { Client } from './support/http.ts';
+import type { Client } from './support/http.ts';
 
 let env: Awaited<ReturnType<typeof startTestSystem>>;
 let sys: Client;
