@@ -11,12 +11,15 @@ import { createApp } from './app.ts';
 import { ensureAdmin } from './bootstrap/admin.ts';
 import { seedDemoClinic } from './bootstrap/demo.ts';
 import { readiness } from './health.ts';
+import { attachRealtime, type Realtime } from './realtime/index.ts';
 
 export interface RunningSystem {
   /** http://host:port the server listens on. */
   url: string;
   db: Database;
   redis: RedisEndpoint;
+  /** Socket.IO: the device and board namespaces. */
+  realtime: Realtime;
   /** Graceful stop: refuse new work, finish what is in flight, close connections. */
   close(): Promise<void>;
 }
@@ -60,10 +63,11 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
     }
 
     let shuttingDown = false;
-    // Socket.IO attaches to the HTTP server once it exists; the API reaches it through this.
+    // Socket.IO attaches to the HTTP server once that exists; the API reaches it through this.
+    let realtime: Realtime | undefined;
     const live: LiveAccess = {
-      membershipChanged: () => undefined,
-      deviceCredentialsChanged: async () => undefined,
+      membershipChanged: (userId, teamId, member) => realtime?.membershipChanged(userId, teamId, member),
+      deviceCredentialsChanged: async (deviceId) => realtime?.deviceCredentialsChanged(deviceId),
     };
     const api = apiRouter({
       db,
@@ -92,10 +96,24 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
         server.closeIdleConnections();
       });
     });
+    realtime = await attachRealtime({
+      httpServer: server,
+      db,
+      redis,
+      redisPrefix: config.redisPrefix,
+      log,
+      metrics,
+      sessionPolicy: config.sessionPolicy,
+    });
+    // Runs before the HTTP server's stop above: readiness turns 503, then sockets close.
+    stops.push(async () => {
+      shuttingDown = true;
+      await realtime!.close();
+    });
     const { port } = server.address() as AddressInfo;
     const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
     log.info({ url, workers: Boolean(workers) }, 'glucoboard is up');
-    return { url, db, redis, close: stopAll };
+    return { url, db, redis, realtime, close: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -1,0 +1,93 @@
+import type http from 'node:http';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { Server } from 'socket.io';
+import type { RedisEndpoint } from '@glucoboard/core/platform';
+import type { Database } from '@glucoboard/core/storage';
+import type { SessionPolicy } from '../access/sessions.ts';
+import { createStreamsAdapter } from './adapter.ts';
+import { BOARD_NAMESPACE, setupBoard } from './board.ts';
+import type { DeviceCacheOptions } from './device-cache.ts';
+import { DEVICES_NAMESPACE, setupDevices } from './devices.ts';
+import { HandshakeError } from './errors.ts';
+import { registerRealtimeMetrics } from './metrics.ts';
+
+export { teamRoom, userRoom, deviceRoom } from './rooms.ts';
+export { BOARD_NAMESPACE, type BoardSocketData } from './board.ts';
+export { DEVICES_NAMESPACE, type DeviceSocketData } from './devices.ts';
+export { HandshakeError, type HandshakeErrorCode } from './errors.ts';
+
+export interface RealtimeOptions {
+  httpServer: http.Server;
+  db: Database;
+  redis: RedisEndpoint;
+  /** Namespaces the adapter's Redis stream, so installations and test runs sharing a Redis never mix. */
+  redisPrefix: string;
+  log: Logger;
+  metrics: Registry;
+  sessionPolicy: SessionPolicy;
+  /** Verified-device cache; default 5 minutes, 50,000 entries. */
+  deviceCache?: DeviceCacheOptions;
+}
+
+export interface Realtime {
+  io: Server;
+  /**
+   * Call after a membership row was inserted (member = true) or deleted (false): that user's
+   * board sockets on every server join or leave the team's room, without reconnecting. Takes
+   * effect asynchronously (through Redis) on the other servers.
+   */
+  membershipChanged(userId: string, teamId: string, member: boolean): void;
+  /**
+   * Call after a device was revoked or its token replaced (committed): every server forgets its
+   * cached verifications and drops the device's live sockets. Resolves when every known server
+   * has confirmed forgetting (or after 5 s; then it logs a warning).
+   */
+  deviceCredentialsChanged(deviceId: string): Promise<void>;
+  /**
+   * Disconnects every client and closes the adapter's Redis connections. Socket.IO's own
+   * io.close() also stops the HTTP server from listening (socket.io/dist/index.js, close()).
+   */
+  close(): Promise<void>;
+}
+
+/** Socket.IO on the HTTP server: /devices for meters, /board for browsers, Redis streams between servers. */
+export async function attachRealtime(options: RealtimeOptions): Promise<Realtime> {
+  const streams = await createStreamsAdapter(options);
+  const io = new Server(options.httpServer, { adapter: streams.adapter, serveClient: false });
+  let wired;
+  try {
+    wired = wire(io, options);
+  } catch (err) {
+    // e.g. the metrics are already registered on this registry: leave nothing running.
+    await io.close();
+    await streams.close();
+    throw err;
+  }
+  const { devices, board, unregisterMetrics } = wired;
+
+  let closed: Promise<void> | undefined;
+  return {
+    io,
+    membershipChanged: (userId, teamId, member) => board.membershipChanged(userId, teamId, member),
+    deviceCredentialsChanged: (deviceId) => devices.deviceCredentialsChanged(deviceId),
+    close() {
+      closed ??= (async () => {
+        unregisterMetrics();
+        await io.close();
+        await streams.close();
+      })();
+      return closed;
+    },
+  };
+}
+
+function wire(io: Server, options: RealtimeOptions) {
+  const { db, log } = options;
+  // The main namespace always exists in Socket.IO; nothing is served there.
+  io.of('/').use((_socket, next) => next(new HandshakeError('NOT_FOUND', 'connect to /devices or /board')));
+  const devices = setupDevices(io.of(DEVICES_NAMESPACE), { db, log, cache: options.deviceCache });
+  const board = setupBoard(io.of(BOARD_NAMESPACE), { db, sessionPolicy: options.sessionPolicy, log });
+  const unregisterMetrics = registerRealtimeMetrics(options.metrics, io);
+  return { devices, board, unregisterMetrics };
+}
