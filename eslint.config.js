@@ -14,9 +14,13 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': 'error',
-      // A late-bound `let` read by closures before its assignment (see server/src/system.ts) is intended.
-      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },
+  },
+  {
+    files: ['**/*.ts'],
+    ignores: ['**/*.svelte.ts'],
+    // A late-bound `let` read by closures before its assignment (see server/src/system.ts) is intended.
+    rules: { 'prefer-const': ['error', { ignoreReadBeforeAssign: true }] },
   },
   {
     files: ['**/*.svelte', '**/*.svelte.ts'],

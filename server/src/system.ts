@@ -5,6 +5,7 @@ import type { Config } from '@glucoboard/core/config';
 import { createMetricsRegistry, locateRedis, redisClient, type RedisEndpoint } from '@glucoboard/core/platform';
 import { migrate, openDatabase, type Database } from '@glucoboard/core/storage';
 import { startWorkers, type Workers } from '@glucoboard/workers';
+import { createOidcLogin } from './access/oidc.ts';
 import type { LiveAccess } from './api/context.ts';
 import { apiRouter } from './api/index.ts';
 import { createApp } from './app.ts';
@@ -76,6 +77,8 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
       log,
       sessionPolicy: config.sessionPolicy,
       live,
+      oidc: config.oidc && createOidcLogin(config.oidc),
+      localLogin: config.localLogin,
     });
     const app = createApp({
       metrics,

@@ -52,7 +52,7 @@ describe('the server process (npm start)', () => {
   it('refuses a bad configuration with a message naming the variable and exit code 2', async () => {
     const { proc } = await startServer({ PORT: 'eighty' });
     expect(await proc.exited).toBe(2);
-    expect(proc.output()).toContain('configuration error: PORT: must be a port number');
+    expect(proc.output()).toContain('configuration error: PORT: must be a whole number');
   });
 });
 

@@ -18,10 +18,15 @@ const flag = z
   })
   .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
 
-const positiveInt = z.coerce
-  .number({ error: 'must be a whole number' })
-  .int({ error: 'must be a whole number' })
-  .positive({ error: 'must be greater than 0' });
+/** Digits only: Number() would also take "1e3", "0x10" or "0." for a port or a number of days. */
+const wholeNumber = (min: number, max: number, error: string) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, { error: 'must be a whole number' })
+    .transform(Number)
+    .pipe(z.number().min(min, { error }).max(max, { error }));
+const positiveInt = (max = Number.MAX_SAFE_INTEGER, error = 'must be greater than 0') => wholeNumber(1, max, error);
 
 const connectionUrl = (schemes: string[]) =>
   z
@@ -30,14 +35,21 @@ const connectionUrl = (schemes: string[]) =>
       error: `must start with ${schemes.map((s) => `${s}://`).join(' or ')}`,
     });
 
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** An https:// URL; plain http:// only on a loopback address (a provider on the same machine, e.g. in tests). */
+const webUrl = z
+  .url({ error: 'must be a URL (https://...)' })
+  .refine((u) => u.startsWith('https://') || (u.startsWith('http://') && LOOPBACK.has(new URL(u).hostname)), {
+    error: 'must start with https:// (http:// only on a loopback address)',
+  });
+
+/** The OpenID Connect variables that are set together or not at all, in the order they are reported. */
+const OIDC_REQUIRED = ['OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'OIDC_REDIRECT_URL'] as const;
+
 /** Environment variables and their rules. Unset means "use the default" (SPEC section 4). */
 const environment = z.object({
-  PORT: z.coerce
-    .number({ error: 'must be a port number' })
-    .int({ error: 'must be a port number' })
-    .min(0, { error: 'must be between 0 and 65535' })
-    .max(65535, { error: 'must be between 0 and 65535' })
-    .default(3000),
+  PORT: wholeNumber(0, 65535, 'must be between 0 and 65535').default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   DATABASE_URL: connectionUrl(['postgres', 'postgresql']).optional(),
   DATA_DIR: z.string().min(1).default('./.data'),
@@ -51,10 +63,10 @@ const environment = z.object({
   DEMO: flag.optional(),
   RUN_WORKERS: flag.default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  READING_RETENTION_DAYS: positiveInt.default(3650),
-  COMPRESS_AFTER_DAYS: positiveInt.default(30),
-  SESSION_IDLE_MINUTES: positiveInt.max(1440, { error: 'must be at most 1440 (a day)' }).default(30),
-  SESSION_MAX_HOURS: positiveInt.max(168, { error: 'must be at most 168 (a week)' }).default(12),
+  READING_RETENTION_DAYS: positiveInt().default(3650),
+  COMPRESS_AFTER_DAYS: positiveInt().default(30),
+  SESSION_IDLE_MINUTES: positiveInt(1440, 'must be between 1 and 1440 (a day)').default(30),
+  SESSION_MAX_HOURS: positiveInt(168, 'must be between 1 and 168 (a week)').default(12),
   // Express's "trust proxy": how many proxies (or which addresses) may set X-Forwarded-*.
   TRUST_PROXY: z
     .string()
@@ -62,9 +74,25 @@ const environment = z.object({
       error: 'must be false, a hop count, loopback or addresses',
     })
     .default('false'),
-  AUDIT_RETENTION_DAYS: positiveInt
-    .min(1826, { error: 'must be at least 1826 (five years, HSLF-FS 2016:40)' })
-    .default(3650),
+  AUDIT_RETENTION_DAYS: wholeNumber(
+    1826,
+    Number.MAX_SAFE_INTEGER,
+    'must be at least 1826 (five years, HSLF-FS 2016:40)',
+  ).default(3650),
+  // OpenID Connect sign-in (e.g. SITHS eID): see docs/access-control.md.
+  OIDC_ISSUER: webUrl.optional(),
+  OIDC_CLIENT_ID: z.string().min(1).optional(),
+  // It also keys the sealed cookie of a sign-in in progress, so a short one would be guessable offline.
+  OIDC_CLIENT_SECRET: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
+  OIDC_REDIRECT_URL: webUrl.optional(),
+  OIDC_SCOPES: z
+    .string()
+    .regex(/^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/, {
+      error: 'must be scopes separated by single spaces',
+    })
+    .refine((s) => s.split(' ').includes('openid'), { error: 'must include openid' })
+    .default('openid email profile'),
+  OIDC_LOCAL_LOGIN: flag.default(true),
 });
 
 export interface Config {
@@ -89,6 +117,21 @@ export interface Config {
   sessionPolicy: { idleMinutes: number; maxHours: number };
   /** Express "trust proxy": false, a hop count, or addresses of the TLS-terminating proxies. */
   trustProxy: boolean | number | string;
+  /** Sign-in through an OpenID Connect provider; unset when OIDC_ISSUER and friends are not set. */
+  oidc: OidcSettings | undefined;
+  /** Whether e-mail and password sign-in is allowed (OIDC_LOCAL_LOGIN). */
+  localLogin: boolean;
+}
+
+export interface OidcSettings {
+  /** The issuer identifier; accounts are linked by (issuer, subject). */
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** This installation's callback: https://<host>/api/auth/oidc/callback. */
+  redirectUrl: string;
+  /** Space-separated, including openid. */
+  scopes: string;
 }
 
 /** Reads and checks the environment; throws a ConfigError naming the first bad variable. */
@@ -114,6 +157,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'the embedded database takes one connection, so its workers must run in the server (set DATABASE_URL to run them apart)',
     );
   }
+  const oidcMissing = OIDC_REQUIRED.filter((name) => e[name] === undefined);
+  if (oidcMissing.length > 0 && oidcMissing.length < OIDC_REQUIRED.length) {
+    throw new ConfigError(oidcMissing[0]!, `${OIDC_REQUIRED.join(', ')} must be set together`);
+  }
+  const oidc: OidcSettings | undefined =
+    oidcMissing.length === 0
+      ? {
+          issuer: e.OIDC_ISSUER!,
+          clientId: e.OIDC_CLIENT_ID!,
+          clientSecret: e.OIDC_CLIENT_SECRET!,
+          redirectUrl: e.OIDC_REDIRECT_URL!,
+          scopes: e.OIDC_SCOPES,
+        }
+      : undefined;
+  if (!e.OIDC_LOCAL_LOGIN && !oidc) {
+    throw new ConfigError(
+      'OIDC_LOCAL_LOGIN',
+      'password sign-in can only be switched off once OpenID Connect is configured (OIDC_ISSUER and the rest)',
+    );
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -131,6 +194,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,
     sessionPolicy: { idleMinutes: e.SESSION_IDLE_MINUTES, maxHours: e.SESSION_MAX_HOURS },
     trustProxy: trustProxySetting(e.TRUST_PROXY),
+    oidc,
+    localLogin: e.OIDC_LOCAL_LOGIN,
   };
 }
 

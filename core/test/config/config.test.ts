@@ -62,7 +62,10 @@ describe('configuration from the environment', () => {
     );
     fc.assert(
       fc.property(
-        fc.string({ minLength: 1 }).filter((s) => !/^\s*\d+\s*$/.test(s) || Number(s) > 65535),
+        // Anything but digits (within the range) is refused, including what Number() would take: 1e3, 0x10, 0.
+        fc
+          .oneof(fc.string({ minLength: 1 }), fc.constantFrom('1e3', '0x10', '0.', '8080.0', '+80', '-1', '65536'))
+          .filter((s) => !/^\s*\d+\s*$/.test(s) || Number(s) > 65535),
         (text) => failure({ PORT: text })?.variable === 'PORT',
       ),
     );

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { Request, Response } from 'express';
 import type pg from 'pg';
 
 /** The cookie that carries a session token; httpOnly, SameSite=Lax, Secure behind TLS. */
@@ -79,4 +80,26 @@ export function cookieValue(header: string | undefined, name: string): string | 
     if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
   }
   return undefined;
+}
+
+/**
+ * Signs a person in on this response: a new session and its cookie (httpOnly, SameSite=Lax,
+ * Secure over TLS). Password and OpenID Connect sign-in both end here.
+ */
+export async function startSession(
+  db: pg.Pool,
+  userId: string,
+  policy: SessionPolicy,
+  req: Request,
+  res: Response,
+  origin: string,
+): Promise<void> {
+  const session = await openSession(db, userId, policy, { origin, userAgent: req.get('user-agent') });
+  res.cookie(SESSION_COOKIE, session.token, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: req.secure,
+    path: '/',
+    expires: session.expiresAt,
+  });
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { hashSecret, verifySecret } from '@glucoboard/core/platform';
 import { loginBody } from '@glucoboard/core/wire';
-import { closeSession, openSession, SESSION_COOKIE } from '../access/sessions.ts';
+import { closeSession, SESSION_COOKIE, startSession } from '../access/sessions.ts';
 import { recordAudit, userActor } from '../audit/trail.ts';
 import { ApiError } from '../http/errors.ts';
 import { route, type RouteSpec } from '../http/routes.ts';
@@ -70,6 +70,13 @@ export function authRoutes(deps: ApiDependencies): RouteSpec[] {
         401: { description: 'Wrong e-mail or password, or account locked' },
       },
       async handle({ body, req, res, origin }) {
+        if (deps.localLogin === false) {
+          throw new ApiError(
+            403,
+            'LOCAL_LOGIN_DISABLED',
+            'password sign-in is switched off here; sign in with SITHS eID',
+          );
+        }
         await rateLimit(deps, origin);
         const found = await db.query<{ id: string; password_hash: string | null; locked: boolean; disabled: boolean }>(
           `select id, password_hash, coalesce(locked_until > now(), false) as locked, disabled_at is not null as disabled
@@ -116,17 +123,7 @@ export function authRoutes(deps: ApiDependencies): RouteSpec[] {
           throw await failure(user.disabled ? 'disabled' : 'wrong_password');
         }
         await db.query('update users set failed_logins = 0, locked_until = null where id = $1', [user.id]);
-        const session = await openSession(db, user.id, deps.sessionPolicy, {
-          origin,
-          userAgent: req.get('user-agent'),
-        });
-        res.cookie(SESSION_COOKIE, session.token, {
-          httpOnly: true,
-          sameSite: 'lax',
-          secure: req.secure,
-          path: '/',
-          expires: session.expiresAt,
-        });
+        await startSession(db, user.id, deps.sessionPolicy, req, res, origin);
         await recordAudit(db, { action: 'auth.login', actor: userActor(user.id), origin });
         return { status: 200, body: await describeUser(deps, user.id) };
       },

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Database } from '@glucoboard/core/storage';
+import type { OidcLogin } from '../access/oidc.ts';
 import type { SessionPolicy } from '../access/sessions.ts';
 
 /** What the API's routes need from the running system. */
@@ -12,6 +13,10 @@ export interface ApiDependencies {
   sessionPolicy: SessionPolicy;
   /** Live effects of access changes on open sockets (set once Socket.IO is attached). */
   live: LiveAccess;
+  /** Sign-in through an OpenID Connect provider (e.g. SITHS eID), when configured. */
+  oidc?: OidcLogin;
+  /** false: password sign-in is switched off (OIDC only). */
+  localLogin?: boolean;
 }
 
 export interface LiveAccess {

@@ -7,12 +7,14 @@ import { auditRoutes } from './audit.ts';
 import { authRoutes } from './auth.ts';
 import type { ApiDependencies } from './context.ts';
 import { deviceRoutes } from './devices.ts';
+import { oidcRoutes } from './oidc.ts';
 import { patientRoutes } from './patients.ts';
 import { teamRoutes } from './teams.ts';
 
 export function apiRoutes(deps: ApiDependencies): RouteSpec[] {
   return [
     ...authRoutes(deps),
+    ...oidcRoutes(deps, deps.oidc),
     ...teamRoutes(deps),
     ...patientRoutes(deps),
     ...deviceRoutes(deps),

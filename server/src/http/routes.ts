@@ -12,6 +12,8 @@ export interface Reply {
   body?: unknown;
   /** Raw text instead of JSON (e.g. a CSV extract). */
   text?: { contentType: string; content: string; filename?: string };
+  /** Send the browser here instead (status 302 or 303). */
+  redirect?: string;
 }
 
 export interface RouteContext<B, Q, Signed extends boolean> {
@@ -76,6 +78,10 @@ export function routerFor(routes: readonly RouteSpec[]): Router {
         params: req.params as Record<string, string>,
         origin: req.ip ?? 'unknown',
       });
+      if (reply.redirect) {
+        res.redirect(reply.status, reply.redirect);
+        return;
+      }
       if (reply.text) {
         res.type(reply.text.contentType);
         if (reply.text.filename) res.attachment(reply.text.filename);
