@@ -20,7 +20,7 @@ import { apiRouter } from '../src/api/index.ts';
 import { oidcRoutes } from '../src/api/oidc.ts';
 import { createApp } from '../src/app.ts';
 import { routerFor } from '../src/http/routes.ts';
-import { ADMIN, PASSWORD, startTestSystem } from './support/clinic.ts';
+import { ADMIN, buildTeam, PASSWORD, startTestSystem } from './support/clinic.ts';
 import type { Client } from './support/http.ts';
 
 const CLIENT = { id: 'glucoboard-test', secret: 'a client secret long enough for the test' };
@@ -593,5 +593,38 @@ describe('linking an identity', () => {
     await expect(
       linkExternalIdentity(env.system.db.pool, '00000000-0000-4000-8000-000000000000', oidc.issuer, 'x'),
     ).rejects.toMatchObject({ status: 404 });
+  });
+});
+
+describe('linking accounts through the API (OIDC configured, password sign-in on)', () => {
+  let linking: Awaited<ReturnType<typeof startTestSystem>>;
+  beforeAll(async () => {
+    linking = await startTestSystem('postgres', {
+      OIDC_ISSUER: 'http://127.0.0.1:9/issuer',
+      OIDC_CLIENT_ID: CLIENT.id,
+      OIDC_CLIENT_SECRET: CLIENT.secret,
+      OIDC_REDIRECT_URL: 'http://127.0.0.1:9/api/auth/oidc/callback',
+    });
+  });
+  afterAll(() => linking?.stop());
+
+  it("lets a team's admin link their members only; others' members answer 404", async () => {
+    const root = await linking.client().login(ADMIN.email, ADMIN.password);
+    const A = await buildTeam(root, linking.system.url, 'Link A');
+    const B = await buildTeam(root, linking.system.url, 'Link B');
+    const own = await A.admin.request('PUT', `/api/users/${A.nurseId}/identity`, { subject: 'SE2321000016-A1' });
+    expect(own.status).toBe(200);
+    expect(own.body).toEqual({ userId: A.nurseId, issuer: 'http://127.0.0.1:9/issuer', subject: 'SE2321000016-A1' });
+    const stored = await linking.system.db.pool.query(
+      'select auth_provider, external_subject from users where id = $1',
+      [A.nurseId],
+    );
+    expect(stored.rows[0]).toEqual({ auth_provider: 'http://127.0.0.1:9/issuer', external_subject: 'SE2321000016-A1' });
+    const other = await A.admin.request('PUT', `/api/users/${B.nurseId}/identity`, { subject: 'SE2321000016-B1' });
+    expect(other.status).toBe(404);
+    expect((await A.nurse.request('PUT', `/api/users/${A.adminId}/identity`, { subject: 'x' })).status).toBe(404);
+    const taken = await root.request('PUT', `/api/users/${B.nurseId}/identity`, { subject: 'SE2321000016-A1' });
+    expect(taken.status).toBe(409);
+    expect(taken.body.error.code).toBe('IDENTITY_TAKEN');
   });
 });

@@ -240,6 +240,16 @@ export const accessGrantBody = z.strictObject({ teamId: id.describe('The team th
 });
 export type AccessGrant = z.infer<typeof accessGrantBody>;
 
+export const externalIdentityBody = z
+  .strictObject({
+    subject: z.string().trim().min(1).max(255).describe("The provider's subject (sub) for the person, e.g. an HSA-id"),
+  })
+  .meta({
+    id: 'ExternalIdentity',
+    description: 'Link an account to its OpenID Connect identity (PUT /api/users/:userId/identity)',
+  });
+export type ExternalIdentity = z.infer<typeof externalIdentityBody>;
+
 // --- Queries ------------------------------------------------------------------------------------
 
 export const READINGS_RANGE_DEFAULT_MS = DAY_MS;

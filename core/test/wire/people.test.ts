@@ -6,6 +6,7 @@ import {
   accessGrantBody,
   acknowledgeBody,
   auditQuery,
+  externalIdentityBody,
   loginBody,
   newDeviceBody,
   newMembershipBody,
@@ -235,6 +236,11 @@ const CASES: Record<string, Case> = {
     schema: accessGrantBody,
     fields: { teamId: string },
     valid: fc.record({ teamId: uuid }),
+  },
+  externalIdentityBody: {
+    schema: externalIdentityBody,
+    fields: { subject: string },
+    valid: fc.record({ subject: fc.string({ minLength: 1, maxLength: 255 }).filter((t) => t.trim().length > 0) }),
   },
   readingsRangeQuery: {
     schema: readingsRangeQuery,

@@ -1,14 +1,17 @@
 import type { Request } from 'express';
+import { externalIdentityBody } from '@glucoboard/core/wire';
 import {
   OIDC_COOKIE_PATH,
   OIDC_STATE_COOKIE,
   OIDC_STATE_MINUTES,
+  linkExternalIdentity,
   OidcFailure,
   type OidcLogin,
 } from '../access/oidc.ts';
+import { membershipsOf } from '../access/teams.ts';
 import { cookieValue, startSession } from '../access/sessions.ts';
 import { recordAudit, userActor } from '../audit/trail.ts';
-import { ApiError } from '../http/errors.ts';
+import { ApiError, notFound } from '../http/errors.ts';
 import { route, type RouteSpec } from '../http/routes.ts';
 import type { ApiDependencies } from './context.ts';
 
@@ -106,6 +109,42 @@ export function oidcRoutes(deps: ApiDependencies, oidc: OidcLogin | undefined): 
         await startSession(db, user.id, deps.sessionPolicy, req, res, origin);
         await recordAudit(db, { action: 'auth.login', actor: userActor(user.id), origin, detail: { method: 'oidc' } });
         return { status: 302, redirect: '/' };
+      },
+    }),
+    route({
+      method: 'put',
+      path: '/api/users/:userId/identity',
+      tag: 'users',
+      summary:
+        "Link an account to the person's identity at the OpenID Connect provider (sysadmin, or an admin of one of the account's teams)",
+      signedIn: true,
+      params: { userId: 'uuid' },
+      body: externalIdentityBody,
+      responses: {
+        200: { description: 'Linked' },
+        409: { description: 'Another account has that identity (IDENTITY_TAKEN)' },
+      },
+      async handle({ user, params, body, origin }) {
+        const userId = params.userId!;
+        if (!user.sysadmin) {
+          // An account outside the caller's administered teams answers 404, like any other team's object.
+          const administered = [...(await membershipsOf(db, user.userId))]
+            .filter(([, role]) => role === 'admin')
+            .map(([team]) => team);
+          const theirs = await db.query('select 1 from memberships where user_id = $1 and team_id = any($2::uuid[])', [
+            userId,
+            administered,
+          ]);
+          if (theirs.rowCount === 0) throw notFound('user');
+        }
+        await linkExternalIdentity(db, userId, oidc.issuer, body.subject);
+        await recordAudit(db, {
+          action: 'user.link_identity',
+          actor: userActor(user.userId),
+          origin,
+          detail: { userId },
+        });
+        return { status: 200, body: { userId, issuer: oidc.issuer, subject: body.subject } };
       },
     }),
   ];
