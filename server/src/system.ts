@@ -68,6 +68,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
     let realtime: Realtime | undefined;
     const live: LiveAccess = {
       membershipChanged: (userId, teamId, member) => realtime?.membershipChanged(userId, teamId, member),
+      sessionEnded: (sessionId) => realtime?.sessionEnded(sessionId),
       deviceCredentialsChanged: async (deviceId) => realtime?.deviceCredentialsChanged(deviceId),
     };
     const api = apiRouter({

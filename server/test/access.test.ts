@@ -386,6 +386,18 @@ describe('access changes on live connections', () => {
     }
   });
 
+  it('signing out closes the boards opened with that session, and only those', async () => {
+    const first = await env.client().login('nurse@team-a.example.se', PASSWORD);
+    const second = await env.client().login('nurse@team-a.example.se', PASSWORD);
+    const closing = connect('/board', { extraHeaders: { cookie: first.cookie! } });
+    const staying = connect('/board', { extraHeaders: { cookie: second.cookie! } });
+    await Promise.all([connected(closing), connected(staying)]);
+    const disconnected = new Promise<string>((resolve) => closing.once('disconnect', resolve));
+    expect((await first.post('/api/auth/logout')).status).toBe(204);
+    expect(await disconnected).toBe('io server disconnect');
+    expect(staying.connected).toBe(true);
+  });
+
   it('revoking a device (HTTP API) disconnects its live connection, and its token is refused after', async () => {
     const meter = connect('/devices', { auth: { deviceId: A.deviceId, token: A.deviceToken } });
     await connected(meter);

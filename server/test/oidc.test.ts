@@ -227,7 +227,7 @@ beforeAll(async () => {
     redisPrefix,
     log: pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line)) }),
     sessionPolicy: DEFAULT_SESSION_POLICY,
-    live: { membershipChanged: () => undefined, deviceCredentialsChanged: async () => undefined },
+    live: env.system.realtime,
   };
 
   // The app's port must be known before the provider registers its callback URL.

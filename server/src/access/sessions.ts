@@ -21,6 +21,8 @@ export interface SignedInUser {
   email: string;
   name: string;
   sysadmin: boolean;
+  /** The absolute end of the session. */
+  expiresAt: Date;
 }
 
 const sessionId = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -55,7 +57,7 @@ export async function resolveSession(
   if (!token || token.length > 100) return null;
   const id = sessionId(token);
   const found = await db.query<SignedInUser & { stale: boolean }>(
-    `select s.id as "sessionId", u.id as "userId", u.email, u.name, u.sysadmin,
+    `select s.id as "sessionId", u.id as "userId", u.email, u.name, u.sysadmin, s.expires_at as "expiresAt",
             s.last_seen_at < now() - interval '1 minute' as stale
      from sessions s join users u on u.id = s.user_id
      where s.id = $1 and s.expires_at > now() and s.last_seen_at > now() - make_interval(mins => $2)
@@ -65,7 +67,14 @@ export async function resolveSession(
   const row = found.rows[0];
   if (!row) return null;
   if (row.stale) await db.query('update sessions set last_seen_at = now() where id = $1', [id]);
-  return { userId: row.userId, sessionId: row.sessionId, email: row.email, name: row.name, sysadmin: row.sysadmin };
+  return {
+    userId: row.userId,
+    sessionId: row.sessionId,
+    email: row.email,
+    name: row.name,
+    sysadmin: row.sysadmin,
+    expiresAt: row.expiresAt,
+  };
 }
 
 export async function closeSession(db: pg.Pool, sessionIdToClose: string): Promise<void> {

@@ -137,6 +137,7 @@ export function authRoutes(deps: ApiDependencies): RouteSpec[] {
       responses: { 204: { description: 'Signed out' } },
       async handle({ user, res, origin }) {
         await closeSession(db, user.sessionId);
+        deps.live.sessionEnded(user.sessionId);
         res.clearCookie(SESSION_COOKIE, { path: '/' });
         await recordAudit(db, { action: 'auth.logout', actor: userActor(user.userId), origin });
         return { status: 204 };

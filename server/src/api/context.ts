@@ -21,5 +21,6 @@ export interface ApiDependencies {
 
 export interface LiveAccess {
   membershipChanged(userId: string, teamId: string, member: boolean): void;
+  sessionEnded(sessionId: string): void;
   deviceCredentialsChanged(deviceId: string): Promise<void>;
 }

@@ -5,7 +5,7 @@ import { cookieValue, resolveSession, SESSION_COOKIE, type SessionPolicy } from 
 import { membershipsOf } from '../access/teams.ts';
 import { ChangeCounter } from './change-counter.ts';
 import { HandshakeError, unavailable } from './errors.ts';
-import { teamRoom, userRoom } from './rooms.ts';
+import { sessionRoom, teamRoom, userRoom } from './rooms.ts';
 
 export const BOARD_NAMESPACE = '/board';
 
@@ -13,6 +13,7 @@ export const BOARD_NAMESPACE = '/board';
 export interface BoardSocketData {
   userId: string;
   sessionId: string;
+  sessionExpiresAt: number;
   teamIds: string[];
 }
 
@@ -21,7 +22,12 @@ const MEMBERSHIP_CHANGED = 'glucoboard:membership-changed';
 
 export interface Board {
   membershipChanged(userId: string, teamId: string, member: boolean): void;
+  /** Signed out: the session's open boards close, on every server. */
+  sessionEnded(sessionId: string): void;
 }
+
+/** setTimeout's longest delay; a later expiry is checked again when that fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * /board: browsers of signed-in people, authenticated by the session cookie sent with the
@@ -60,16 +66,29 @@ export function setupBoard(nsp: Namespace, deps: { db: Database; sessionPolicy: 
     const user = await resolveSession(db.pool, token, deps.sessionPolicy);
     if (!user) throw new HandshakeError('UNAUTHORIZED', 'no valid session; sign in first');
     const memberships = await changes.readStable(() => membershipsOf(db.pool, user.userId));
-    return { userId: user.userId, sessionId: user.sessionId, teamIds: [...memberships.keys()] };
+    return {
+      userId: user.userId,
+      sessionId: user.sessionId,
+      sessionExpiresAt: user.expiresAt.getTime(),
+      teamIds: [...memberships.keys()],
+    };
   }
 
   // Joining here, in the same tick as the middleware's last read (Socket.IO connects the socket
   // on process.nextTick after next()), leaves no gap for a membership change to slip through.
   nsp.on('connection', (socket) => {
     const data = socket.data as BoardSocketData;
-    void socket.join([userRoom(data.userId), ...data.teamIds.map(teamRoom)]);
+    void socket.join([userRoom(data.userId), sessionRoom(data.sessionId), ...data.teamIds.map(teamRoom)]);
     log.debug({ userId: data.userId, teams: data.teamIds.length }, 'board connected');
-    socket.on('disconnect', (reason) => log.debug({ userId: data.userId, reason }, 'board disconnected'));
+    // A board open past its session's absolute expiry is closed, as an HTTP request would be refused.
+    const expiry = setTimeout(
+      () => socket.disconnect(true),
+      Math.min(Math.max(data.sessionExpiresAt - Date.now(), 0), MAX_TIMER_MS),
+    );
+    socket.on('disconnect', (reason) => {
+      clearTimeout(expiry);
+      log.debug({ userId: data.userId, reason }, 'board disconnected');
+    });
   });
 
   nsp.on(MEMBERSHIP_CHANGED, () => changes.bump());
@@ -83,6 +102,9 @@ export function setupBoard(nsp: Namespace, deps: { db: Database; sessionPolicy: 
       if (member) sockets.socketsJoin(teamRoom(teamId));
       else sockets.socketsLeave(teamRoom(teamId));
       log.info({ userId, teamId, member }, 'board rooms follow a membership change');
+    },
+    sessionEnded(sessionId) {
+      nsp.in(sessionRoom(sessionId)).disconnectSockets(true);
     },
   };
 }

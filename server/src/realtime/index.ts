@@ -38,6 +38,8 @@ export interface Realtime {
    * effect asynchronously (through Redis) on the other servers.
    */
   membershipChanged(userId: string, teamId: string, member: boolean): void;
+  /** A session ended (sign-out): its open boards close on every server. */
+  sessionEnded(sessionId: string): void;
   /**
    * Call after a device was revoked or its token replaced (committed): every server forgets its
    * cached verifications and drops the device's live sockets. Resolves when every known server
@@ -70,6 +72,7 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
   return {
     io,
     membershipChanged: (userId, teamId, member) => board.membershipChanged(userId, teamId, member),
+    sessionEnded: (sessionId) => board.sessionEnded(sessionId),
     deviceCredentialsChanged: (deviceId) => devices.deviceCredentialsChanged(deviceId),
     close() {
       closed ??= (async () => {

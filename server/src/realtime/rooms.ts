@@ -9,5 +9,8 @@ export const teamRoom = (teamId: string): string => `team:${teamId}`;
 /** Every board socket of one user (all tabs, on every server): the handle for membership changes. */
 export const userRoom = (userId: string): string => `user:${userId}`;
 
+/** The board sockets opened with one session: closed together when the session ends. */
+export const sessionRoom = (sessionId: string): string => `session:${sessionId}`;
+
 /** The live connection(s) of one meter. */
 export const deviceRoom = (deviceId: string): string => `device:${deviceId}`;
