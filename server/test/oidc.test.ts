@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { configFailure } from '../../core/test/support/config.ts';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Router } from 'express';
@@ -8,7 +9,7 @@ import OidcProvider from 'oidc-provider';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '@glucoboard/core/config';
+import { loadConfig } from '@glucoboard/core/config';
 import { redisClient } from '@glucoboard/core/platform';
 import { silentLog } from '../../core/test/support/databases.ts';
 import { freePort } from '../../core/test/support/processes.ts';
@@ -270,15 +271,7 @@ describe('OIDC configuration', () => {
     OIDC_CLIENT_SECRET: 'sixteen-or-more-characters',
     OIDC_REDIRECT_URL: 'https://glucoboard.region.example.se/api/auth/oidc/callback',
   };
-  const failure = (env: Record<string, string>) => {
-    try {
-      loadConfig(env);
-    } catch (err) {
-      if (err instanceof ConfigError) return err;
-      throw err;
-    }
-    return undefined;
-  };
+  const failure = configFailure;
 
   it('is off by default, with password sign-in on', () => {
     expect(loadConfig({})).toMatchObject({ oidc: undefined, localLogin: true });

@@ -1,11 +1,10 @@
 import fs from 'node:fs/promises';
 import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '@glucoboard/core/config';
-import { createTestDatabase, silentLog, type TestBackend, BACKENDS } from '../../core/test/support/databases.ts';
-import { dropRedisPrefix, TEST_REDIS_URL, uniqueRedisPrefix } from '../../core/test/support/redis.ts';
+import { BACKENDS, type TestBackend } from '../../core/test/support/databases.ts';
 import { DEMO_CREDENTIALS_FILE, DEMO_DEVICES_FILE, type DemoDevice } from '../src/bootstrap/demo.ts';
-import { startSystem, type RunningSystem } from '../src/system.ts';
+import type { RunningSystem } from '../src/system.ts';
+import { ADMIN, startTestSystem } from './support/clinic.ts';
 import { queuePrefix, QUEUES, MAINTENANCE_SCHEDULE } from '@glucoboard/workers';
 
 const cleanup: Array<() => Promise<void>> = [];
@@ -14,44 +13,15 @@ afterEach(async () => {
 });
 
 async function start(backend: TestBackend, env: Record<string, string> = {}) {
-  const target = await createTestDatabase(backend);
-  const prefix = uniqueRedisPrefix();
-  const environment = {
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DATA_DIR: target.dataDir,
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_PREFIX: prefix,
-    DEMO: '0',
-    ADMIN_EMAIL: 'admin@example.se',
-    ADMIN_PASSWORD: 'correct horse battery staple',
-    ...(target.databaseUrl ? { DATABASE_URL: target.databaseUrl } : {}),
-    ...env,
-  };
-  const boot = () => startSystem(loadConfig(environment), silentLog);
-  const system = await boot();
-  const running = { system };
-  cleanup.push(async () => {
-    await running.system.close();
-    await target.dispose();
-    await dropRedisPrefix(prefix);
-  });
-  return {
-    running,
-    prefix,
-    dataDir: target.dataDir,
-    /** Stops the system and starts it again on the same database and data directory. */
-    async restart(): Promise<RunningSystem> {
-      await running.system.close();
-      running.system = await boot();
-      return running.system;
-    },
-  };
+  const installation = await startTestSystem(backend, env);
+  cleanup.push(() => installation.stop());
+  return installation;
 }
 
 describe.each(BACKENDS)('the system on the %s backend', (backend) => {
   it('is live and ready, serves metrics and security headers, and schedules maintenance', async () => {
-    const { running, prefix } = await start(backend);
+    const running = await start(backend);
+    const { prefix } = running;
     const { url } = running.system;
 
     const health = await fetch(`${url}/healthz`);
@@ -73,23 +43,26 @@ describe.each(BACKENDS)('the system on the %s backend', (backend) => {
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'no such API route' } });
 
-    const queue = new Queue(QUEUES.maintenance, { connection: { url: TEST_REDIS_URL }, prefix: queuePrefix(prefix) });
+    const queue = new Queue(QUEUES.maintenance, {
+      connection: running.system.redis.options,
+      prefix: queuePrefix(prefix),
+    });
     const schedulers = await queue.getJobSchedulers();
     await queue.close();
     expect(schedulers.map((s) => s.key).sort()).toEqual(Object.keys(MAINTENANCE_SCHEDULE).sort());
   });
 
   it('creates the first administrator from ADMIN_EMAIL and ADMIN_PASSWORD with an argon2id hash', async () => {
-    const { running } = await start(backend);
+    const running = await start(backend);
     const users = await running.system.db.pool.query('select email, sysadmin, password_hash from users');
     expect(users.rows).toHaveLength(1);
-    expect(users.rows[0]).toMatchObject({ email: 'admin@example.se', sysadmin: true });
+    expect(users.rows[0]).toMatchObject({ email: ADMIN.email, sysadmin: true });
     expect(users.rows[0].password_hash).toMatch(/^\$argon2id\$/);
-    expect(users.rows[0].password_hash).not.toContain('correct horse');
+    expect(users.rows[0].password_hash).not.toContain(ADMIN.password);
   });
 
   it('stops gracefully and closes its port', async () => {
-    const { running } = await start(backend);
+    const running = await start(backend);
     const { url } = running.system;
     await running.system.close();
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
@@ -99,6 +72,8 @@ describe.each(BACKENDS)('the system on the %s backend', (backend) => {
 describe('the embedded demo installation', () => {
   it('seeds the demo clinic once and keeps it, and everything else, across a restart', async () => {
     const installation = await start('embedded', { DEMO: '1', ADMIN_EMAIL: '', ADMIN_PASSWORD: '' });
+    const users = await installation.system.db.pool.query('select email from users where sysadmin');
+    expect(users.rows).toEqual([{ email: 'admin@glucoboard.local' }]);
     const counts = async (system: RunningSystem) =>
       (
         await system.db.pool.query(
@@ -107,7 +82,7 @@ describe('the embedded demo installation', () => {
                   (select count(*)::int from users) as users`,
         )
       ).rows[0];
-    const before = await counts(installation.running.system);
+    const before = await counts(installation.system);
     expect(before.teams).toBe(2);
     expect(before.patients).toBeGreaterThanOrEqual(35);
     expect(before.devices).toBe(before.patients);
@@ -120,12 +95,12 @@ describe('the embedded demo installation', () => {
     const devices = JSON.parse(await fs.readFile(devicesFile, 'utf8')) as DemoDevice[];
     expect(devices).toHaveLength(before.devices);
     // The history used seq 0 .. nextSeq-1 of each meter, so live demo meters can go on from there.
-    const maxSeq = await installation.running.system.db.pool.query<{ max: number }>(
+    const maxSeq = await installation.system.db.pool.query<{ max: number }>(
       'select max(seq)::int as max from readings where device_serial = $1',
       [devices[0]!.deviceId],
     );
     expect(devices[0]!.nextSeq).toBe(maxSeq.rows[0]!.max + 1);
-    const hash = await installation.running.system.db.pool.query('select token_hash from devices where serial = $1', [
+    const hash = await installation.system.db.pool.query('select token_hash from devices where serial = $1', [
       devices[0]!.deviceId,
     ]);
     expect(hash.rows[0].token_hash).toMatch(/^\$argon2id\$/);

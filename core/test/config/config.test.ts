@@ -1,16 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config/index.ts';
+import { loadConfig } from '../../src/config/index.ts';
+import { configFailure } from '../support/config.ts';
 
-const failure = (env: NodeJS.ProcessEnv) => {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  return undefined;
-};
+const failure = configFailure;
 
 describe('configuration from the environment', () => {
   it('defaults to the embedded database, local Redis, port 3000 and the demo clinic', () => {

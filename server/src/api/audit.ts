@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { auditQuery } from '@glucoboard/core/wire';
 import { patientAccess } from '../access/policy.ts';
 import { membershipsOf } from '../access/teams.ts';
-import { recordAudit, userActor } from '../audit/trail.ts';
+import { recordAudit, recordPatientEvent, userActor } from '../audit/trail.ts';
 import { forbidden } from '../http/errors.ts';
 import { route, type RouteSpec } from '../http/routes.ts';
 import type { ApiDependencies } from './context.ts';
@@ -84,13 +84,9 @@ export function auditRoutes(deps: ApiDependencies): RouteSpec[] {
            where e.patient_id = $1 and e.at >= $2 and e.at < $3 order by e.at, e.id`,
           [access.patientId, query.from, query.to],
         );
-        await recordAudit(db, {
-          action: 'audit.extract',
-          actor: userActor(user.userId),
-          patientId: access.patientId,
-          teamId: access.teamId,
-          origin,
-          detail: { format: query.format, count: rows.rowCount },
+        await recordPatientEvent(db, 'audit.extract', user.userId, access, origin, {
+          format: query.format,
+          count: rows.rowCount,
         });
         if (query.format === 'json')
           return {

@@ -4,7 +4,7 @@ import { pairDevice } from '@glucoboard/core/storage';
 import { newDeviceBody } from '@glucoboard/core/wire';
 import { patientAccess } from '../access/policy.ts';
 import type { SignedInUser } from '../access/sessions.ts';
-import { recordAudit, userActor } from '../audit/trail.ts';
+import { recordPatientEvent } from '../audit/trail.ts';
 import { ApiError, notFound } from '../http/errors.ts';
 import { route, type RouteSpec } from '../http/routes.ts';
 import type { ApiDependencies } from './context.ts';
@@ -59,13 +59,9 @@ export function deviceRoutes(deps: ApiDependencies): RouteSpec[] {
             throw new ApiError(409, 'DEVICE_EXISTS', 'a device with that serial is paired already', 'serial');
           throw err;
         }
-        await recordAudit(db, {
-          action: 'device.pair',
-          actor: userActor(user.userId),
-          patientId: access.patientId,
-          teamId: access.teamId,
-          origin,
-          detail: { deviceId: body.serial, kind: body.kind },
+        await recordPatientEvent(db, 'device.pair', user.userId, access, origin, {
+          deviceId: body.serial,
+          kind: body.kind,
         });
         return { status: 201, body: { deviceId: body.serial, token, kind: body.kind, patientId: access.patientId } };
       },
@@ -86,13 +82,7 @@ export function deviceRoutes(deps: ApiDependencies): RouteSpec[] {
            from devices where patient_id = $1 order by created_at`,
           [access.patientId],
         );
-        await recordAudit(db, {
-          action: 'device.list',
-          actor: userActor(user.userId),
-          patientId: access.patientId,
-          teamId: access.teamId,
-          origin,
-        });
+        await recordPatientEvent(db, 'device.list', user.userId, access, origin);
         return { status: 200, body: { devices: devices.rows } };
       },
     }),
@@ -113,14 +103,7 @@ export function deviceRoutes(deps: ApiDependencies): RouteSpec[] {
           [deviceId, await hashSecret(token)],
         );
         await deps.live.deviceCredentialsChanged(deviceId);
-        await recordAudit(db, {
-          action: 'device.rotate',
-          actor: userActor(user.userId),
-          patientId: access.patientId,
-          teamId: access.teamId,
-          origin,
-          detail: { deviceId },
-        });
+        await recordPatientEvent(db, 'device.rotate', user.userId, access, origin, { deviceId });
         return { status: 200, body: { deviceId, token } };
       },
     }),
@@ -140,14 +123,7 @@ export function deviceRoutes(deps: ApiDependencies): RouteSpec[] {
           [deviceId],
         );
         await deps.live.deviceCredentialsChanged(deviceId);
-        await recordAudit(db, {
-          action: 'device.revoke',
-          actor: userActor(user.userId),
-          patientId: access.patientId,
-          teamId: access.teamId,
-          origin,
-          detail: { deviceId },
-        });
+        await recordPatientEvent(db, 'device.revoke', user.userId, access, origin, { deviceId });
         return { status: 200, body: { deviceId, revokedAt: revoked.rows[0]!.revokedAt } };
       },
     }),

@@ -10,7 +10,7 @@ import {
 } from '@glucoboard/core/wire';
 import { patientAccess, teamAccess, type PatientAccess } from '../access/policy.ts';
 import type { SignedInUser } from '../access/sessions.ts';
-import { recordAudit, recordAuditForPatients, userActor } from '../audit/trail.ts';
+import { recordAudit, recordAuditForPatients, recordPatientEvent, userActor } from '../audit/trail.ts';
 import { ApiError, notFound } from '../http/errors.ts';
 import { route, type RouteSpec } from '../http/routes.ts';
 import type { ApiDependencies } from './context.ts';
@@ -180,13 +180,7 @@ export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
       responses: { 200: { description: 'The patient', schema: patientSchema } },
       async handle({ user, params, origin }) {
         const access = await patientAccess(db, user, params.id!, 'read');
-        await recordAudit(db, {
-          action: 'patient.read',
-          actor: userActor(user.userId),
-          patientId: access.patientId,
-          teamId: access.teamId,
-          origin,
-        });
+        await recordPatientEvent(db, 'patient.read', user.userId, access, origin);
         return { status: 200, body: present(await loadPatient(access.patientId), access.via) };
       },
     }),
@@ -220,14 +214,7 @@ export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
             body.targetProfile ?? null,
           ],
         );
-        await recordAudit(db, {
-          action: 'patient.update',
-          actor: userActor(user.userId),
-          patientId: access.patientId,
-          teamId: access.teamId,
-          origin,
-          detail: { fields: Object.keys(body) },
-        });
+        await recordPatientEvent(db, 'patient.update', user.userId, access, origin, { fields: Object.keys(body) });
         return { status: 200, body: present(await loadPatient(access.patientId), access.via) };
       },
     }),
@@ -241,13 +228,7 @@ export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
       responses: { 200: { description: 'Overrides and effective thresholds' } },
       async handle({ user, params, origin }) {
         const access = await patientAccess(db, user, params.id!, 'read');
-        await recordAudit(db, {
-          action: 'thresholds.read',
-          actor: userActor(user.userId),
-          patientId: access.patientId,
-          teamId: access.teamId,
-          origin,
-        });
+        await recordPatientEvent(db, 'thresholds.read', user.userId, access, origin);
         return { status: 200, body: await thresholdsOf(access.patientId) };
       },
     }),
@@ -301,13 +282,8 @@ export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
         } finally {
           client.release();
         }
-        await recordAudit(db, {
-          action: 'thresholds.update',
-          actor: userActor(user.userId),
-          patientId: access.patientId,
-          teamId: access.teamId,
-          origin,
-          detail: { fields: given.map(([k]) => k) },
+        await recordPatientEvent(db, 'thresholds.update', user.userId, access, origin, {
+          fields: given.map(([k]) => k),
         });
         return { status: 200, body: await thresholdsOf(access.patientId) };
       },
@@ -326,13 +302,7 @@ export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
           access.patientId,
           user.userId,
         ]);
-        await recordAudit(db, {
-          action: 'patient.review',
-          actor: userActor(user.userId),
-          patientId: access.patientId,
-          teamId: access.teamId,
-          origin,
-        });
+        await recordPatientEvent(db, 'patient.review', user.userId, access, origin);
         return { status: 200, body: present(await loadPatient(access.patientId), access.via) };
       },
     }),
@@ -354,14 +324,7 @@ export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
           'insert into patient_access_grants (patient_id, team_id, granted_by) values ($1, $2, $3) on conflict do nothing',
           [access.patientId, body.teamId, user.userId],
         );
-        await recordAudit(db, {
-          action: 'access.grant',
-          actor: userActor(user.userId),
-          patientId: access.patientId,
-          teamId: access.teamId,
-          origin,
-          detail: { grantedTeamId: body.teamId },
-        });
+        await recordPatientEvent(db, 'access.grant', user.userId, access, origin, { grantedTeamId: body.teamId });
         return { status: 201, body: { patientId: access.patientId, teamId: body.teamId } };
       },
     }),
@@ -380,14 +343,7 @@ export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
           params.teamId,
         ]);
         if (removed.rowCount === 0) throw notFound('grant');
-        await recordAudit(db, {
-          action: 'access.revoke',
-          actor: userActor(user.userId),
-          patientId: access.patientId,
-          teamId: access.teamId,
-          origin,
-          detail: { revokedTeamId: params.teamId },
-        });
+        await recordPatientEvent(db, 'access.revoke', user.userId, access, origin, { revokedTeamId: params.teamId });
         return { status: 204 };
       },
     }),
@@ -419,13 +375,10 @@ export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
       async handle({ user, params, query, origin }) {
         const access = await patientAccess(db, user, params.id!, 'read');
         const readings = await readingsOfPatient(db, access.patientId, query.from, query.to);
-        await recordAudit(db, {
-          action: 'readings.read',
-          actor: userActor(user.userId),
-          patientId: access.patientId,
-          teamId: access.teamId,
-          origin,
-          detail: { from: query.from.toISOString(), to: query.to.toISOString(), count: readings.length },
+        await recordPatientEvent(db, 'readings.read', user.userId, access, origin, {
+          from: query.from.toISOString(),
+          to: query.to.toISOString(),
+          count: readings.length,
         });
         return { status: 200, body: { readings } };
       },

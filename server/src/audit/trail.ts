@@ -49,3 +49,22 @@ export async function recordAuditForPatients(
 }
 
 export const userActor = (userId: string) => ({ kind: 'user' as const, userId });
+
+/** A user's action on one patient's data, in the patient's responsible team. */
+export function recordPatientEvent(
+  db: pg.Pool | pg.PoolClient,
+  action: string,
+  userId: string,
+  access: { patientId: string; teamId: string },
+  origin: string,
+  detail?: Record<string, unknown>,
+): Promise<void> {
+  return recordAudit(db, {
+    action,
+    actor: userActor(userId),
+    patientId: access.patientId,
+    teamId: access.teamId,
+    origin,
+    detail,
+  });
+}

@@ -11,26 +11,35 @@ export const PASSWORD = 'a long enough password';
 export async function startTestSystem(backend: TestBackend = 'postgres', env: Record<string, string> = {}) {
   const target = await createTestDatabase(backend);
   const prefix = uniqueRedisPrefix();
-  const system: RunningSystem = await startSystem(
-    loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATA_DIR: target.dataDir,
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_PREFIX: prefix,
-      DEMO: '0',
-      ADMIN_EMAIL: ADMIN.email,
-      ADMIN_PASSWORD: ADMIN.password,
-      ...(target.databaseUrl ? { DATABASE_URL: target.databaseUrl } : {}),
-      ...env,
-    }),
-    silentLog,
-  );
+  const environment = {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: target.dataDir,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_PREFIX: prefix,
+    DEMO: '0',
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+    ...(target.databaseUrl ? { DATABASE_URL: target.databaseUrl } : {}),
+    ...env,
+  };
+  const boot = () => startSystem(loadConfig(environment), silentLog);
+  const running = { system: await boot() };
   return {
-    system,
-    client: () => new Client(system.url),
+    get system(): RunningSystem {
+      return running.system;
+    },
+    dataDir: target.dataDir,
+    prefix,
+    client: () => new Client(running.system.url),
+    /** Stops the system and starts it again on the same database and data directory. */
+    async restart(): Promise<RunningSystem> {
+      await running.system.close();
+      running.system = await boot();
+      return running.system;
+    },
     async stop() {
-      await system.close();
+      await running.system.close();
       await target.dispose();
       await dropRedisPrefix(prefix);
     },
