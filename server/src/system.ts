@@ -12,7 +12,10 @@ import { createApp } from './app.ts';
 import { ensureAdmin } from './bootstrap/admin.ts';
 import { seedDemoClinic } from './bootstrap/demo.ts';
 import { readiness } from './health.ts';
-import { attachRealtime, type Realtime } from './realtime/index.ts';
+import { BatchWriter } from './ingest/batch-writer.ts';
+import { ingestReadings } from './ingest/ingest.ts';
+import { ingestMetrics } from './ingest/metrics.ts';
+import { attachRealtime, type Realtime, type VerifiedDevice } from './realtime/index.ts';
 
 export interface RunningSystem {
   /** http://host:port the server listens on. */
@@ -63,6 +66,20 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
       stops.push(() => workers!.close());
     }
 
+    // Group commit of device readings; after the HTTP server (stopped first), before the database.
+    const readingMetrics = ingestMetrics(metrics, () => writer);
+    const writer = new BatchWriter(db, {
+      concurrency: db.backend === 'embedded' ? 1 : 4,
+      onFlush: (ms) => readingMetrics.observeWrite(ms),
+    });
+    stops.push(() => writer.close());
+    const ingest = (device: VerifiedDevice, payload: unknown) =>
+      ingestReadings(
+        { writer, metrics: readingMetrics, publish: (readings) => realtime?.publishReadings(readings) },
+        device,
+        payload,
+      );
+
     let shuttingDown = false;
     // Socket.IO attaches to the HTTP server once that exists; the API reaches it through this.
     let realtime: Realtime | undefined;
@@ -80,6 +97,10 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
       live,
       oidc: config.oidc && createOidcLogin(config.oidc),
       localLogin: config.localLogin,
+      gateway: {
+        authenticateDevice: async (credentials) => (realtime ? realtime.authenticateDevice(credentials) : null),
+        ingest,
+      },
     });
     const app = createApp({
       metrics,
@@ -108,6 +129,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
       log,
       metrics,
       sessionPolicy: config.sessionPolicy,
+      onReadings: ingest,
     });
     // Runs before the HTTP server's stop above: readiness turns 503, then sockets close.
     stops.push(async () => {

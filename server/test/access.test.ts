@@ -54,8 +54,10 @@ const towardsTeamB: Record<string, (b: TeamFixture, a: TeamFixture) => Request> 
   'PUT /api/teams/:teamId/thresholds': (b) => ({ path: `/api/teams/${b.teamId}/thresholds`, body: { low: 4.2 } }),
   'GET /api/audit': (b) => ({ path: `/api/audit?patientId=${b.patientId}` }),
 };
-/** Routes that name no team's object: what they show or do is scoped by the caller alone. */
+/** Routes that name no team's object: what they show or do is scoped by the caller alone (for the
+ * gateway, the device: its readings go to its own patient). */
 const callerScoped = [
+  'POST /api/devices/readings',
   'POST /api/auth/login',
   'POST /api/auth/logout',
   'GET /api/me',
@@ -67,7 +69,7 @@ const callerScoped = [
 
 describe('team-scoped authorization', () => {
   it('has a cross-team case for every API route (a new route must join the matrix)', () => {
-    const routes = apiRoutes({ db: { pool: {} }, live: {} } as unknown as ApiDependencies).map(
+    const routes = apiRoutes({ db: { pool: {} }, live: {}, gateway: {} } as unknown as ApiDependencies).map(
       (r) => `${r.method.toUpperCase()} ${r.path}`,
     );
     expect([...Object.keys(towardsTeamB), ...callerScoped].sort()).toEqual([...routes].sort());

@@ -4,7 +4,12 @@ import { ChangeCounter } from '../src/realtime/change-counter.ts';
 import { DUMMY_HASH, parseDeviceAuth } from '../src/realtime/device-auth.ts';
 import { VerifiedDeviceCache } from '../src/realtime/device-cache.ts';
 
-const device = (deviceId: string) => ({ deviceId, patientId: `patient-${deviceId}`, teamId: 'team' });
+const device = (deviceId: string) => ({
+  deviceId,
+  kind: 'cgm' as const,
+  patientId: `patient-${deviceId}`,
+  teamId: 'team',
+});
 
 describe('VerifiedDeviceCache', () => {
   it('keys by device and token without holding the token', () => {

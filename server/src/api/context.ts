@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Database } from '@glucoboard/core/storage';
 import type { OidcLogin } from '../access/oidc.ts';
 import type { SessionPolicy } from '../access/sessions.ts';
+import type { GatewayDependencies } from './gateway.ts';
 
 /** What the API's routes need from the running system. */
 export interface ApiDependencies {
@@ -17,6 +18,8 @@ export interface ApiDependencies {
   oidc?: OidcLogin;
   /** false: password sign-in is switched off (OIDC only). */
   localLogin?: boolean;
+  /** Device readings over HTTP (gateways). */
+  gateway?: GatewayDependencies;
 }
 
 export interface LiveAccess {

@@ -7,6 +7,7 @@ import { auditRoutes } from './audit.ts';
 import { authRoutes } from './auth.ts';
 import type { ApiDependencies } from './context.ts';
 import { deviceRoutes } from './devices.ts';
+import { gatewayJsonErrors, gatewayRoutes } from './gateway.ts';
 import { oidcRoutes } from './oidc.ts';
 import { patientRoutes } from './patients.ts';
 import { teamRoutes } from './teams.ts';
@@ -18,6 +19,7 @@ export function apiRoutes(deps: ApiDependencies): RouteSpec[] {
     ...teamRoutes(deps),
     ...patientRoutes(deps),
     ...deviceRoutes(deps),
+    ...gatewayRoutes(deps),
     ...auditRoutes(deps),
   ];
 }
@@ -30,6 +32,7 @@ export function apiRouter(deps: ApiDependencies): Router {
   router.get('/api/openapi.json', (_req, res) => {
     res.json(document);
   });
+  router.use('/api/devices/readings', express.json({ limit: '1mb' }), gatewayJsonErrors);
   router.use(
     '/api',
     express.json({ limit: '1mb' }),

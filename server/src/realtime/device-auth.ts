@@ -1,3 +1,4 @@
+import type { DeviceKind } from '@glucoboard/core/domain';
 import type pg from 'pg';
 import { verifySecret } from '@glucoboard/core/platform';
 import { ChangeCounter } from './change-counter.ts';
@@ -42,8 +43,8 @@ export function createDeviceAuthenticator(db: pg.Pool, cacheOptions?: DeviceCach
   const changes = new ChangeCounter();
 
   async function verify({ deviceId, token }: DeviceCredentials): Promise<VerifiedDevice | null> {
-    const found = await db.query<{ token_hash: string; patient_id: string; team_id: string }>(
-      `select d.token_hash, d.patient_id, p.team_id
+    const found = await db.query<{ token_hash: string; kind: DeviceKind; patient_id: string; team_id: string }>(
+      `select d.token_hash, d.kind, d.patient_id, p.team_id
        from devices d join patients p on p.id = d.patient_id
        where d.serial = $1 and d.revoked_at is null`,
       [deviceId],
@@ -54,7 +55,7 @@ export function createDeviceAuthenticator(db: pg.Pool, cacheOptions?: DeviceCach
       return null;
     }
     return (await verifySecret(row.token_hash, token))
-      ? { deviceId, patientId: row.patient_id, teamId: row.team_id }
+      ? { deviceId, kind: row.kind, patientId: row.patient_id, teamId: row.team_id }
       : null;
   }
 

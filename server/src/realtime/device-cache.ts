@@ -1,8 +1,10 @@
+import type { DeviceKind } from '@glucoboard/core/domain';
 import { createHash } from 'node:crypto';
 
 /** A device whose credentials verified, and whom its readings belong to. */
 export interface VerifiedDevice {
   deviceId: string;
+  kind: DeviceKind;
   patientId: string;
   teamId: string;
 }

@@ -1,7 +1,7 @@
 import type { Namespace } from 'socket.io';
 import type { Logger } from 'pino';
 import type { Database } from '@glucoboard/core/storage';
-import { createDeviceAuthenticator, parseDeviceAuth } from './device-auth.ts';
+import { createDeviceAuthenticator, parseDeviceAuth, type DeviceCredentials } from './device-auth.ts';
 import type { DeviceCacheOptions, VerifiedDevice } from './device-cache.ts';
 import { HandshakeError, unavailable } from './errors.ts';
 import { deviceRoom } from './rooms.ts';
@@ -11,11 +11,23 @@ export const DEVICES_NAMESPACE = '/devices';
 /** What a device socket carries after its handshake: `socket.data`. */
 export type DeviceSocketData = VerifiedDevice;
 
+const UNAVAILABLE_ACK = {
+  ok: false,
+  code: 'UNAVAILABLE',
+  message: 'the readings could not be handled now; send them again later',
+  retryAfterMs: 1000,
+};
+
 /** Told to every other server: forget this device's cached verifications. */
 const CREDENTIALS_CHANGED = 'glucoboard:device-credentials-changed';
 
+/** Handles a `readings` batch of an authenticated device and answers its ack. */
+export type ReadingsHandler = (device: VerifiedDevice, payload: unknown) => Promise<unknown>;
+
 export interface Devices {
   deviceCredentialsChanged(deviceId: string): Promise<void>;
+  /** For gateways over HTTP: the same check, and the same cache, as the handshake. */
+  authenticate(credentials: DeviceCredentials): Promise<VerifiedDevice | null>;
   readonly cacheSize: number;
 }
 
@@ -24,7 +36,10 @@ export interface Devices {
  * devices.token_hash (argon2id) of a device that is not revoked. A connected socket is in
  * `device:<deviceId>` and carries { deviceId, patientId, teamId } in socket.data.
  */
-export function setupDevices(nsp: Namespace, deps: { db: Database; log: Logger; cache?: DeviceCacheOptions }): Devices {
+export function setupDevices(
+  nsp: Namespace,
+  deps: { db: Database; log: Logger; cache?: DeviceCacheOptions; onReadings?: ReadingsHandler },
+): Devices {
   const { db, log } = deps;
   const authenticator = createDeviceAuthenticator(db.pool, deps.cache);
 
@@ -60,6 +75,16 @@ export function setupDevices(nsp: Namespace, deps: { db: Database; log: Logger; 
       .query('update devices set last_seen_at = now() where serial = $1', [device.deviceId])
       .catch((err: Error) => log.warn({ err: err.message }, 'could not record device last_seen_at'));
     socket.on('disconnect', (reason) => log.debug({ deviceId: device.deviceId, reason }, 'device disconnected'));
+    socket.on('readings', (payload: unknown, ack?: unknown) => {
+      // Without an ack callback the device cannot learn what was stored; the batch is still
+      // processed (resends are idempotent), the answer just has nowhere to go.
+      const reply = typeof ack === 'function' ? (ack as (answer: unknown) => void) : () => undefined;
+      if (!deps.onReadings) return reply(UNAVAILABLE_ACK);
+      deps.onReadings(device, payload).then(reply, (err: unknown) => {
+        log.error({ deviceId: device.deviceId, err: (err as Error).message }, 'readings batch failed');
+        reply(UNAVAILABLE_ACK);
+      });
+    });
   });
 
   nsp.on(CREDENTIALS_CHANGED, (deviceId: unknown, ack?: (ok: boolean) => void) => {
@@ -84,6 +109,7 @@ export function setupDevices(nsp: Namespace, deps: { db: Database; log: Logger; 
       }
       log.info({ deviceId }, 'device credentials changed: cache dropped, sockets disconnected');
     },
+    authenticate: (credentials) => authenticator.authenticate(credentials),
     get cacheSize() {
       return authenticator.cacheSize;
     },

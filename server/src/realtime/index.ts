@@ -7,12 +7,18 @@ import type { Database } from '@glucoboard/core/storage';
 import type { SessionPolicy } from '../access/sessions.ts';
 import { createStreamsAdapter } from './adapter.ts';
 import { BOARD_NAMESPACE, setupBoard } from './board.ts';
-import type { DeviceCacheOptions } from './device-cache.ts';
-import { DEVICES_NAMESPACE, setupDevices } from './devices.ts';
+import type { DeviceCacheOptions, VerifiedDevice } from './device-cache.ts';
+import type { DeviceCredentials } from './device-auth.ts';
+import { DEVICES_NAMESPACE, setupDevices, type ReadingsHandler } from './devices.ts';
 import { HandshakeError } from './errors.ts';
 import { registerRealtimeMetrics } from './metrics.ts';
 
+import { teamRoom } from './rooms.ts';
+
 export { teamRoom, userRoom, deviceRoom } from './rooms.ts';
+export type { VerifiedDevice } from './device-cache.ts';
+export type { DeviceCredentials } from './device-auth.ts';
+export type { ReadingsHandler } from './devices.ts';
 export { BOARD_NAMESPACE, type BoardSocketData } from './board.ts';
 export { DEVICES_NAMESPACE, type DeviceSocketData } from './devices.ts';
 export { HandshakeError, type HandshakeErrorCode } from './errors.ts';
@@ -28,6 +34,8 @@ export interface RealtimeOptions {
   sessionPolicy: SessionPolicy;
   /** Verified-device cache; default 5 minutes, 50,000 entries. */
   deviceCache?: DeviceCacheOptions;
+  /** The `readings` event of /devices: store, then answer the ack. */
+  onReadings?: ReadingsHandler;
 }
 
 export interface Realtime {
@@ -40,6 +48,10 @@ export interface Realtime {
   membershipChanged(userId: string, teamId: string, member: boolean): void;
   /** A session ended (sign-out): its open boards close on every server. */
   sessionEnded(sessionId: string): void;
+  /** Gateways over HTTP authenticate like meters on /devices (same check, same cache). */
+  authenticateDevice(credentials: DeviceCredentials): Promise<VerifiedDevice | null>;
+  /** Committed readings to the boards of their responsible team (`reading` events). */
+  publishReadings(readings: ReadonlyArray<{ teamId: string }>): void;
   /**
    * Call after a device was revoked or its token replaced (committed): every server forgets its
    * cached verifications and drops the device's live sockets. Resolves when every known server
@@ -73,6 +85,11 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
     io,
     membershipChanged: (userId, teamId, member) => board.membershipChanged(userId, teamId, member),
     sessionEnded: (sessionId) => board.sessionEnded(sessionId),
+    authenticateDevice: (credentials) => devices.authenticate(credentials),
+    publishReadings(readings) {
+      const boards = io.of(BOARD_NAMESPACE);
+      for (const reading of readings) boards.to(teamRoom(reading.teamId)).emit('reading', reading);
+    },
     deviceCredentialsChanged: (deviceId) => devices.deviceCredentialsChanged(deviceId),
     close() {
       closed ??= (async () => {
@@ -89,7 +106,12 @@ function wire(io: Server, options: RealtimeOptions) {
   const { db, log } = options;
   // The main namespace always exists in Socket.IO; nothing is served there.
   io.of('/').use((_socket, next) => next(new HandshakeError('NOT_FOUND', 'connect to /devices or /board')));
-  const devices = setupDevices(io.of(DEVICES_NAMESPACE), { db, log, cache: options.deviceCache });
+  const devices = setupDevices(io.of(DEVICES_NAMESPACE), {
+    db,
+    log,
+    cache: options.deviceCache,
+    onReadings: options.onReadings,
+  });
   const board = setupBoard(io.of(BOARD_NAMESPACE), { db, sessionPolicy: options.sessionPolicy, log });
   const unregisterMetrics = registerRealtimeMetrics(options.metrics, io);
   return { devices, board, unregisterMetrics };

@@ -1,0 +1,54 @@
+import type pg from 'pg';
+import type { MealMarker, MeterFlag, ReadingKind } from '../domain/reading.ts';
+
+/** One newly stored reading, as the rule evaluation needs it. */
+export interface EvaluationReading {
+  patientId: string;
+  deviceId: string;
+  seq: number;
+  measuredAt: string;
+  mmol: number | null;
+  flag: MeterFlag | null;
+  kind: ReadingKind;
+  meal: MealMarker | null;
+}
+
+/** The readings one write stored (never its duplicates: those were evaluated before). */
+export interface EvaluationBatch {
+  receivedAt: string;
+  readings: EvaluationReading[];
+}
+
+export interface PendingEvaluation {
+  id: number;
+  payload: EvaluationBatch;
+}
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+/**
+ * Records a batch to evaluate. Call it on the client of the transaction that stores the readings,
+ * so the batch is committed together with them or not at all. Returns the outbox row's id.
+ */
+export async function appendEvaluation(client: Queryable, payload: EvaluationBatch): Promise<number> {
+  const result = await client.query<{ id: number }>(
+    'insert into evaluation_outbox (payload) values ($1::jsonb) returning id',
+    [JSON.stringify(payload)],
+  );
+  return result.rows[0]!.id;
+}
+
+/** Up to `limit` recorded batches, oldest first. */
+export async function pendingEvaluations(db: Queryable, limit: number): Promise<PendingEvaluation[]> {
+  const result = await db.query<PendingEvaluation>('select id, payload from evaluation_outbox order by id limit $1', [
+    limit,
+  ]);
+  return result.rows;
+}
+
+/** Deletes the given batches (once published); returns how many were deleted. */
+export async function removeEvaluations(db: Queryable, ids: readonly number[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const result = await db.query('delete from evaluation_outbox where id = any($1::bigint[])', [ids]);
+  return result.rowCount ?? 0;
+}

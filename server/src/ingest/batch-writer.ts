@@ -1,0 +1,243 @@
+import type pg from 'pg';
+import {
+  appendEvaluation,
+  storeDeviceReadings,
+  type Database,
+  type DeviceReadingToStore,
+  type EvaluationReading,
+  type StoreOutcome,
+} from '@glucoboard/core/storage';
+
+/** Too many rows are waiting: the caller should answer OVERLOADED and let the device retry. */
+export class OverloadedError extends Error {
+  constructor(readonly retryAfterMs: number) {
+    super(`ingest queue full; retry in ${retryAfterMs} ms`);
+    this.name = 'OverloadedError';
+  }
+}
+
+/** The readings were not committed (database failure, or the writer is closed): UNAVAILABLE. */
+export class UnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UnavailableError';
+  }
+}
+
+export interface BatchWriterOptions {
+  /** Flush once this many rows are queued (default 2000). */
+  maxRows?: number;
+  /** Flush at most this long after the first batch was queued (default 5). */
+  maxDelayMs?: number;
+  /** Flushes in flight at once (default 1; the embedded database allows only 1). */
+  concurrency?: number;
+  /** Queued rows beyond this are refused with OverloadedError (default 20,000). */
+  maxQueuedRows?: number;
+  /** Told of each committed flush: its duration and rows (for the write-latency metric). */
+  onFlush?: (ms: number, rows: number) => void;
+}
+
+interface Queued {
+  readings: readonly DeviceReadingToStore[];
+  resolve(outcomes: StoreOutcome[]): void;
+  reject(err: Error): void;
+}
+
+/**
+ * Group commit: batches submitted by many callers (one per device message) are coalesced into one
+ * transaction per flush, which stores the readings and records the newly stored ones in the
+ * evaluation outbox. Each caller is answered with its own outcomes only after COMMIT; a failed
+ * flush rolls back whole and every caller in it gets UnavailableError.
+ */
+export class BatchWriter {
+  readonly #pool: pg.Pool;
+  readonly #maxRows: number;
+  readonly #maxDelayMs: number;
+  readonly #concurrency: number;
+  readonly #maxQueuedRows: number;
+
+  #queue: Queued[] = [];
+  #queuedRows = 0;
+  /** Set when the oldest queued batch has waited maxDelayMs; cleared when the queue drains. */
+  #due = false;
+  #timer: NodeJS.Timeout | undefined;
+  #inFlight = new Set<Promise<void>>();
+  #closed = false;
+
+  #flushes = 0;
+  #failedFlushes = 0;
+  #rows = 0;
+  #lastFlushMs = 0;
+  readonly #onFlush: ((ms: number, rows: number) => void) | undefined;
+  /** Smoothed rows committed per millisecond, for retryAfterMs. */
+  #rowsPerMs = 0;
+
+  constructor(db: Pick<Database, 'pool' | 'backend'>, options: BatchWriterOptions = {}) {
+    this.#pool = db.pool;
+    this.#maxRows = options.maxRows ?? 2000;
+    this.#maxDelayMs = options.maxDelayMs ?? 5;
+    this.#concurrency = options.concurrency ?? 1;
+    this.#maxQueuedRows = options.maxQueuedRows ?? 20_000;
+    this.#onFlush = options.onFlush;
+    if (db.backend === 'embedded' && this.#concurrency !== 1) {
+      throw new Error('the embedded database has one connection: BatchWriter concurrency must be 1');
+    }
+  }
+
+  /** Committed flushes. */
+  get flushes(): number {
+    return this.#flushes;
+  }
+  /** Flushes rolled back. */
+  get failedFlushes(): number {
+    return this.#failedFlushes;
+  }
+  /** Rows written by committed flushes (stored, duplicate or conflicting). */
+  get rows(): number {
+    return this.#rows;
+  }
+  /** Duration of the last committed flush. */
+  get lastFlushMs(): number {
+    return this.#lastFlushMs;
+  }
+  /** Rows waiting for a flush (not counting those in flight). */
+  get queuedRows(): number {
+    return this.#queuedRows;
+  }
+
+  /** Queues one device batch; resolves with its outcomes, in its order, once committed. */
+  submit(readings: readonly DeviceReadingToStore[]): Promise<StoreOutcome[]> {
+    if (this.#closed) return Promise.reject(new UnavailableError('ingest is shutting down'));
+    if (readings.length === 0) return Promise.resolve([]);
+    if (this.#queuedRows + readings.length > this.#maxQueuedRows) {
+      return Promise.reject(new OverloadedError(this.#retryAfterMs()));
+    }
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ readings, resolve, reject });
+      this.#queuedRows += readings.length;
+      this.#pump();
+    });
+  }
+
+  /** Refuses new batches, flushes those queued and waits for every flush in flight. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    while (this.#queue.length > 0 || this.#inFlight.size > 0) {
+      this.#pump();
+      await Promise.race(this.#inFlight);
+    }
+    clearTimeout(this.#timer);
+  }
+
+  /** Starts every flush that is ready and allowed; arms the delay timer for the rest. */
+  #pump(): void {
+    while (
+      this.#inFlight.size < this.#concurrency &&
+      this.#queue.length > 0 &&
+      (this.#due || this.#closed || this.#queuedRows >= this.#maxRows)
+    ) {
+      const flush = this.#flush(this.#take()).finally(() => {
+        this.#inFlight.delete(flush);
+        this.#pump();
+      });
+      this.#inFlight.add(flush);
+    }
+    if (this.#queue.length === 0) {
+      this.#due = false;
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    } else if (!this.#due && this.#timer === undefined) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#due = true;
+        this.#pump();
+      }, this.#maxDelayMs);
+    }
+  }
+
+  /** Whole batches from the head of the queue, up to maxRows (at least one batch). */
+  #take(): Queued[] {
+    const batches: Queued[] = [];
+    let rows = 0;
+    while (this.#queue.length > 0) {
+      const next = this.#queue[0]!;
+      if (batches.length > 0 && rows + next.readings.length > this.#maxRows) break;
+      batches.push(this.#queue.shift()!);
+      rows += next.readings.length;
+    }
+    this.#queuedRows -= rows;
+    return batches;
+  }
+
+  /** One transaction for the batches; settles every caller; never rejects. */
+  async #flush(batches: Queued[]): Promise<void> {
+    const rows = batches.flatMap((b) => b.readings);
+    const started = performance.now();
+    let outcomes: StoreOutcome[];
+    try {
+      outcomes = await this.#write(rows);
+    } catch (err) {
+      this.#failedFlushes++;
+      const failure = new UnavailableError('readings could not be committed', { cause: err });
+      for (const b of batches) b.reject(failure);
+      return;
+    }
+    const ms = performance.now() - started;
+    this.#flushes++;
+    this.#rows += rows.length;
+    this.#lastFlushMs = ms;
+    this.#onFlush?.(ms, rows.length);
+    const rate = rows.length / Math.max(ms, 1);
+    this.#rowsPerMs = this.#rowsPerMs === 0 ? rate : 0.8 * this.#rowsPerMs + 0.2 * rate;
+    let offset = 0;
+    for (const b of batches) {
+      b.resolve(outcomes.slice(offset, offset + b.readings.length));
+      offset += b.readings.length;
+    }
+  }
+
+  async #write(rows: readonly DeviceReadingToStore[]): Promise<StoreOutcome[]> {
+    const client = await this.#pool.connect();
+    // A checked-out client has no error listener of the pool's: a connection lost between two
+    // queries would otherwise crash the process. The failure reaches us through the next query.
+    const ignore = () => undefined;
+    client.on('error', ignore);
+    let failure: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const outcomes = await storeDeviceReadings(client, rows);
+      const stored = rows.filter((_, i) => outcomes[i] === 'stored');
+      if (stored.length > 0) {
+        await appendEvaluation(client, { receivedAt: new Date().toISOString(), readings: stored.map(toEvaluation) });
+      }
+      await client.query('COMMIT');
+      return outcomes;
+    } catch (err) {
+      failure = err instanceof Error ? err : new Error(String(err));
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw failure;
+    } finally {
+      client.removeListener('error', ignore);
+      // After a failure the connection is discarded (it may be dead); the pool opens a new one.
+      client.release(failure);
+    }
+  }
+
+  #retryAfterMs(): number {
+    const estimate = this.#rowsPerMs > 0 ? this.#queuedRows / this.#rowsPerMs : 0;
+    return Math.min(60_000, Math.max(100, Math.ceil(estimate)));
+  }
+}
+
+function toEvaluation(r: DeviceReadingToStore): EvaluationReading {
+  return {
+    patientId: r.patientId,
+    deviceId: r.deviceSerial,
+    seq: r.seq,
+    measuredAt: r.measuredAt.toISOString(),
+    mmol: r.mmol,
+    flag: r.flag,
+    kind: r.kind,
+    meal: r.meal,
+  };
+}

@@ -1,0 +1,116 @@
+import type { MeterFlag, ReadingKind } from '@glucoboard/core/domain';
+import type { DeviceReadingToStore, StoreOutcome } from '@glucoboard/core/storage';
+import { validateReadingsBatch, type RejectedReading } from '@glucoboard/core/wire';
+import type { VerifiedDevice } from '../realtime/device-cache.ts';
+import { OverloadedError } from './batch-writer.ts';
+import type { IngestMetrics } from './metrics.ts';
+
+/** A reading refused on its own: by validation, or by storage for a seq already used (SEQ_CONFLICT). */
+export type ReadingRejection = Omit<RejectedReading, 'code'> & { code: RejectedReading['code'] | 'SEQ_CONFLICT' };
+
+/** The ack of a `readings` batch (SPEC section 4, a public contract). */
+export type ReadingsAck =
+  | { ok: true; accepted: number; duplicates: number; rejected: ReadingRejection[] }
+  | {
+      ok: false;
+      code: 'INVALID_PAYLOAD' | 'BATCH_TOO_LARGE' | 'OVERLOADED' | 'UNAVAILABLE';
+      message: string;
+      retryAfterMs?: number;
+    };
+
+/** A reading as the board receives it (`reading` event). */
+export interface BoardReading {
+  patientId: string;
+  teamId: string;
+  measuredAt: string;
+  mmol: number | null;
+  flag: MeterFlag | null;
+  kind: ReadingKind;
+  source: 'device' | 'manual' | 'import';
+}
+
+export interface IngestDependencies {
+  /** Group commit: resolves once the readings are durably committed. */
+  writer: { submit(readings: DeviceReadingToStore[]): Promise<StoreOutcome[]> };
+  /** After commit: live `reading` events for the responsible team's boards. */
+  publish(readings: BoardReading[]): void;
+  metrics: IngestMetrics;
+  now?: () => number;
+}
+
+/** A device that hears UNAVAILABLE retries after this, unless told otherwise. */
+const UNAVAILABLE_RETRY_MS = 1000;
+
+/**
+ * One batch from one authenticated device: validate, store exactly once, then ack. The ack is
+ * ok only after the accepted readings are committed; any failure to commit answers UNAVAILABLE,
+ * so the device keeps its readings and resends them (a resend is a duplicate, never a second row).
+ */
+export async function ingestReadings(
+  deps: IngestDependencies,
+  device: VerifiedDevice,
+  payload: unknown,
+): Promise<ReadingsAck> {
+  const verdict = validateReadingsBatch(payload, { deviceKind: device.kind, now: (deps.now ?? Date.now)() });
+  if (!verdict.ok) {
+    deps.metrics.batchRefused(verdict.code);
+    return { ok: false, code: verdict.code, message: verdict.message };
+  }
+  const rows = verdict.accepted.map(
+    ({ reading }): DeviceReadingToStore => ({ ...reading, deviceSerial: device.deviceId, patientId: device.patientId }),
+  );
+  let outcomes: StoreOutcome[] = [];
+  if (rows.length > 0) {
+    try {
+      outcomes = await deps.writer.submit(rows);
+    } catch (err) {
+      if (err instanceof OverloadedError) {
+        deps.metrics.batchRefused('OVERLOADED');
+        return {
+          ok: false,
+          code: 'OVERLOADED',
+          message: 'too many readings are waiting to be written; send again later',
+          retryAfterMs: err.retryAfterMs,
+        };
+      }
+      deps.metrics.batchRefused('UNAVAILABLE');
+      return {
+        ok: false,
+        code: 'UNAVAILABLE',
+        message: 'the readings could not be stored now; send them again later',
+        retryAfterMs: UNAVAILABLE_RETRY_MS,
+      };
+    }
+  }
+  const rejected: ReadingRejection[] = [...verdict.rejected];
+  const stored: BoardReading[] = [];
+  let duplicates = 0;
+  outcomes.forEach((outcome, i) => {
+    const { index, reading } = verdict.accepted[i]!;
+    if (outcome === 'stored') {
+      stored.push({
+        patientId: device.patientId,
+        teamId: device.teamId,
+        measuredAt: reading.measuredAt.toISOString(),
+        mmol: reading.mmol,
+        flag: reading.flag,
+        kind: reading.kind,
+        source: 'device',
+      });
+    } else if (outcome === 'duplicate') {
+      duplicates++;
+    } else {
+      rejected.push({
+        index,
+        seq: reading.seq,
+        code: 'SEQ_CONFLICT',
+        message: 'another reading was already stored under this seq',
+        field: 'seq',
+      });
+    }
+  });
+  rejected.sort((a, b) => a.index - b.index);
+  deps.metrics.batchDone(rows.length + verdict.rejected.length, stored.length, duplicates, rejected);
+  if (stored.length > 0) deps.publish(stored);
+  return { ok: true, accepted: stored.length, duplicates, rejected };
+}
