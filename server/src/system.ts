@@ -86,6 +86,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
     const live: LiveAccess = {
       membershipChanged: (userId, teamId, member) => realtime?.membershipChanged(userId, teamId, member),
       sessionEnded: (sessionId) => realtime?.sessionEnded(sessionId),
+      publishReadings: (readings) => realtime?.publishReadings(readings),
       deviceCredentialsChanged: async (deviceId) => realtime?.deviceCredentialsChanged(deviceId),
     };
     const api = apiRouter({

@@ -35,6 +35,10 @@ const towardsTeamB: Record<string, (b: TeamFixture, a: TeamFixture) => Request> 
   }),
   'DELETE /api/patients/:id/access/:teamId': (b, a) => ({ path: `/api/patients/${b.patientId}/access/${a.teamId}` }),
   'GET /api/patients/:id/readings': (b) => ({ path: `/api/patients/${b.patientId}/readings` }),
+  'POST /api/patients/:id/readings': (b) => ({
+    path: `/api/patients/${b.patientId}/readings`,
+    body: { measuredAt: new Date().toISOString(), mmol: 5.5 },
+  }),
   'GET /api/patients/:id/devices': (b) => ({ path: `/api/patients/${b.patientId}/devices` }),
   'GET /api/patients/:id/access-log': (b) => ({ path: `/api/patients/${b.patientId}/access-log` }),
   'POST /api/devices': (b) => ({

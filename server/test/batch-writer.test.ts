@@ -8,7 +8,7 @@ import {
   type EvaluationReading,
 } from '@glucoboard/core/storage';
 import { BACKENDS, openTestDatabase, patientWithDevice, type TestBackend } from '../../core/test/support/databases.ts';
-import { BatchWriter, OverloadedError, UnavailableError } from '../src/ingest/batch-writer.ts';
+import { BatchWriter, OverloadedError, UnavailableError, toEvaluation } from '../src/ingest/batch-writer.ts';
 
 const MINUTE = 60_000;
 let serials = 0;
@@ -41,19 +41,10 @@ const countRows = async (db: Database, serials: string[]) =>
     ])
   ).rows[0]!.n;
 
-const asEvaluation = (r: DeviceReadingToStore): EvaluationReading => ({
-  patientId: r.patientId,
-  deviceId: r.deviceSerial,
-  seq: r.seq,
-  measuredAt: r.measuredAt.toISOString(),
-  mmol: r.mmol,
-  flag: r.flag,
-  kind: r.kind,
-  meal: r.meal,
-});
+const asEvaluation = toEvaluation;
 
 const byKey = (a: EvaluationReading, b: EvaluationReading) =>
-  a.deviceId === b.deviceId ? a.seq - b.seq : a.deviceId < b.deviceId ? -1 : 1;
+  a.deviceId === b.deviceId ? (a.seq ?? 0) - (b.seq ?? 0) : (a.deviceId ?? '') < (b.deviceId ?? '') ? -1 : 1;
 
 async function until(condition: () => boolean | Promise<boolean>, what: string) {
   const deadline = Date.now() + 10_000;

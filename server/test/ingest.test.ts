@@ -288,3 +288,85 @@ describe('the pipeline in /metrics', () => {
     expect(text).toMatch(/^glucoboard_connected_devices\{process="server"\} \d+/m);
   });
 });
+
+describe('manual entry (POST /api/patients/:id/readings)', () => {
+  it("stores a typed value as source manual with who entered it, queues it for evaluation and shows it on the team's board", async () => {
+    const nurse = await env.client().login('nurse@ingest-a.example.se', 'a long enough password');
+    const board = io(`${env.system.url}/board`, {
+      extraHeaders: { cookie: nurse.cookie! },
+      transports: ['websocket'],
+      forceNew: true,
+    });
+    sockets.push(board);
+    const seen: Array<{ source: string; mmol: number | null }> = [];
+    board.on('reading', (r: { source: string; mmol: number | null }) => seen.push(r));
+    await new Promise<void>((resolve) => board.once('connect', () => resolve()));
+    const outboxBefore = (
+      await env.system.db.pool.query<{ n: number }>('select count(*)::int as n from evaluation_outbox')
+    ).rows[0]!.n;
+
+    const measuredAt = new Date(Date.now() - 10 * MINUTE).toISOString();
+    const answer = await nurse.post(`/api/patients/${A.patientId}/readings`, {
+      measuredAt,
+      mmol: 2.7,
+      meal: 'before',
+      note: 'read off the meter at the home visit',
+    });
+    expect(answer.status).toBe(201);
+    expect(answer.body.reading).toMatchObject({
+      patientId: A.patientId,
+      measuredAt,
+      mmol: 2.7,
+      kind: 'bgm',
+      source: 'manual',
+      seq: null,
+      enteredBy: A.nurseId,
+    });
+    const row = await env.system.db.pool.query(
+      'select source, kind, entered_by, note, meal, device_serial from readings where patient_id = $1 and source = $2',
+      [A.patientId, 'manual'],
+    );
+    expect(row.rows).toEqual([
+      {
+        source: 'manual',
+        kind: 'bgm',
+        entered_by: A.nurseId,
+        note: 'read off the meter at the home visit',
+        meal: 'before',
+        device_serial: null,
+      },
+    ]);
+    const outbox = await env.system.db.pool.query('select payload from evaluation_outbox order by id desc limit 1');
+    expect(
+      (await env.system.db.pool.query<{ n: number }>('select count(*)::int as n from evaluation_outbox')).rows[0]!.n,
+    ).toBe(outboxBefore + 1);
+    expect(outbox.rows[0].payload.readings).toEqual([
+      expect.objectContaining({ patientId: A.patientId, source: 'manual', mmol: 2.7, deviceId: null, seq: null }),
+    ]);
+    await expect.poll(() => seen.filter((r) => r.source === 'manual').map((r) => r.mmol)).toEqual([2.7]);
+    const audit = await env.system.db.pool.query(
+      `select 1 from audit_events where action = 'readings.manual_entry' and actor_user_id = $1 and patient_id = $2`,
+      [A.nurseId, A.patientId],
+    );
+    expect(audit.rowCount).toBe(1);
+  });
+
+  it('holds a typed value to the device rules and codes', async () => {
+    const nurse = await env.client().login('nurse@ingest-a.example.se', 'a long enough password');
+    const path = `/api/patients/${A.patientId}/readings`;
+    const cases: Array<[unknown, string, string | undefined]> = [
+      [{ measuredAt: new Date().toISOString(), mmol: 45 }, 'OUT_OF_RANGE', 'mmol'],
+      [{ measuredAt: new Date(Date.now() + 60 * MINUTE).toISOString(), mmol: 5 }, 'FUTURE_TIMESTAMP', 'measuredAt'],
+      [{ measuredAt: new Date(Date.now() - 100 * 24 * 60 * MINUTE).toISOString(), mmol: 5 }, 'TOO_OLD', 'measuredAt'],
+      [{ measuredAt: new Date().toISOString(), mmol: null }, 'INVALID_READING', 'mmol'],
+      [{ measuredAt: 'yesterday', mmol: 5 }, 'VALIDATION_FAILED', 'measuredAt'],
+      [{ measuredAt: new Date().toISOString(), mmol: '5,4' }, 'VALIDATION_FAILED', 'mmol'],
+    ];
+    for (const [body, code, field] of cases) {
+      const answer = await nurse.post(path, body);
+      expect(answer.status, code).toBe(400);
+      expect(answer.body.error).toMatchObject({ code, ...(field ? { field } : {}) });
+    }
+    expect((await nurse.post(path, { measuredAt: new Date().toISOString(), mmol: null, flag: 'LO' })).status).toBe(201);
+  });
+});

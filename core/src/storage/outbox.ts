@@ -4,8 +4,10 @@ import type { MealMarker, MeterFlag, ReadingKind } from '../domain/reading.ts';
 /** One newly stored reading, as the rule evaluation needs it. */
 export interface EvaluationReading {
   patientId: string;
-  deviceId: string;
-  seq: number;
+  /** null for a manual entry. */
+  deviceId: string | null;
+  seq: number | null;
+  source: 'device' | 'manual';
   measuredAt: string;
   mmol: number | null;
   flag: MeterFlag | null;

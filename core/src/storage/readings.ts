@@ -116,3 +116,31 @@ export async function readingsOfPatient(
   );
   return result.rows;
 }
+
+export interface ManualReadingToStore {
+  patientId: string;
+  measuredAt: Date;
+  mmol: number | null;
+  flag: 'LO' | 'HI' | null;
+  meal: 'before' | 'after' | null;
+  note: string | null;
+  /** Who typed it in. */
+  enteredBy: string;
+}
+
+/**
+ * A value typed in from a meter's display (municipal home care has no other way to send it):
+ * source `manual`, kind `bgm`, with who entered it. Call it in the transaction that also records
+ * the reading for evaluation.
+ */
+export async function storeManualReading(
+  client: pg.PoolClient,
+  reading: ManualReadingToStore,
+): Promise<{ receivedAt: Date }> {
+  const stored = await client.query<{ received_at: Date }>(
+    `insert into readings (measured_at, patient_id, mmol, flag, kind, meal, source, entered_by, note)
+     values ($1, $2, $3, $4, 'bgm', $5, 'manual', $6, $7) returning received_at`,
+    [reading.measuredAt, reading.patientId, reading.mmol, reading.flag, reading.meal, reading.enteredBy, reading.note],
+  );
+  return { receivedAt: stored.rows[0]!.received_at };
+}

@@ -240,6 +240,20 @@ export const accessGrantBody = z.strictObject({ teamId: id.describe('The team th
 });
 export type AccessGrant = z.infer<typeof accessGrantBody>;
 
+export const manualReadingBody = z
+  .strictObject({
+    measuredAt: isoDateTime.describe('When the meter measured it, ISO-8601 with offset'),
+    mmol: z.number().nullable().describe('mmol/L as the meter shows it; null when it shows LO or HI'),
+    flag: z.enum(['LO', 'HI']).nullable().optional(),
+    meal: z.enum(['before', 'after']).nullable().optional(),
+    note: z.string().trim().max(2000).nullable().optional(),
+  })
+  .meta({
+    id: 'ManualReading',
+    description: 'A value typed in from a meter display (POST /api/patients/:id/readings)',
+  });
+export type ManualReading = z.infer<typeof manualReadingBody>;
+
 export const externalIdentityBody = z
   .strictObject({
     subject: z.string().trim().min(1).max(255).describe("The provider's subject (sub) for the person, e.g. an HSA-id"),

@@ -16,6 +16,7 @@ const batch = (seq: number): EvaluationBatch => ({
       patientId: '00000000-0000-4000-8000-000000000001',
       deviceId: 'OUTBOX-1',
       seq,
+      source: 'device',
       measuredAt: new Date(1_700_000_000_000 + seq * 300_000).toISOString(),
       mmol: seq % 2 === 0 ? 5.4 : null,
       flag: seq % 2 === 0 ? null : 'LO',

@@ -7,6 +7,7 @@ import {
   acknowledgeBody,
   auditQuery,
   externalIdentityBody,
+  manualReadingBody,
   loginBody,
   newDeviceBody,
   newMembershipBody,
@@ -236,6 +237,20 @@ const CASES: Record<string, Case> = {
     schema: accessGrantBody,
     fields: { teamId: string },
     valid: fc.record({ teamId: uuid }),
+  },
+  manualReadingBody: {
+    schema: manualReadingBody,
+    fields: { measuredAt: string, mmol: nullableNumber, flag: nullableString, meal: nullableString, note: nullableString },
+    valid: fc.record(
+      {
+        measuredAt: fc.integer({ min: 0, max: 4_000_000_000_000 }).map((ms) => new Date(ms).toISOString()),
+        mmol: fc.option(fc.double({ min: 0.6, max: 33.3, noNaN: true })),
+        flag: fc.option(fc.constantFrom('LO', 'HI')),
+        meal: fc.option(fc.constantFrom('before', 'after')),
+        note: fc.option(fc.string({ maxLength: 100 }).map((t) => t.trim())),
+      },
+      { requiredKeys: ['measuredAt', 'mmol'] },
+    ),
   },
   externalIdentityBody: {
     schema: externalIdentityBody,

@@ -25,5 +25,7 @@ export interface ApiDependencies {
 export interface LiveAccess {
   membershipChanged(userId: string, teamId: string, member: boolean): void;
   sessionEnded(sessionId: string): void;
+  /** Committed readings to the responsible team's boards. */
+  publishReadings(readings: ReadonlyArray<{ teamId: string }>): void;
   deviceCredentialsChanged(deviceId: string): Promise<void>;
 }

@@ -7,6 +7,7 @@ import { auditRoutes } from './audit.ts';
 import { authRoutes } from './auth.ts';
 import type { ApiDependencies } from './context.ts';
 import { deviceRoutes } from './devices.ts';
+import { manualEntryRoutes } from './manual-entry.ts';
 import { gatewayJsonErrors, gatewayRoutes } from './gateway.ts';
 import { oidcRoutes } from './oidc.ts';
 import { patientRoutes } from './patients.ts';
@@ -19,6 +20,7 @@ export function apiRoutes(deps: ApiDependencies): RouteSpec[] {
     ...teamRoutes(deps),
     ...patientRoutes(deps),
     ...deviceRoutes(deps),
+    ...manualEntryRoutes(deps),
     ...gatewayRoutes(deps),
     ...auditRoutes(deps),
   ];

@@ -229,11 +229,13 @@ export class BatchWriter {
   }
 }
 
-function toEvaluation(r: DeviceReadingToStore): EvaluationReading {
+/** A stored device reading as the outbox records it for rule evaluation. */
+export function toEvaluation(r: DeviceReadingToStore): EvaluationReading {
   return {
     patientId: r.patientId,
     deviceId: r.deviceSerial,
     seq: r.seq,
+    source: 'device',
     measuredAt: r.measuredAt.toISOString(),
     mmol: r.mmol,
     flag: r.flag,
