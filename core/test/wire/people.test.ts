@@ -240,7 +240,13 @@ const CASES: Record<string, Case> = {
   },
   manualReadingBody: {
     schema: manualReadingBody,
-    fields: { measuredAt: string, mmol: nullableNumber, flag: nullableString, meal: nullableString, note: nullableString },
+    fields: {
+      measuredAt: string,
+      mmol: nullableNumber,
+      flag: nullableString,
+      meal: nullableString,
+      note: nullableString,
+    },
     valid: fc.record(
       {
         measuredAt: fc.integer({ min: 0, max: 4_000_000_000_000 }).map((ms) => new Date(ms).toISOString()),
