@@ -370,3 +370,28 @@ describe('manual entry (POST /api/patients/:id/readings)', () => {
     expect((await nurse.post(path, { measuredAt: new Date().toISOString(), mmol: null, flag: 'LO' })).status).toBe(201);
   });
 });
+
+describe('device status', () => {
+  it('keeps battery, firmware and last seen up to date', async () => {
+    const socket = await meter(B);
+    await env.system.db.pool.query(`update devices set last_seen_at = now() - interval '1 day' where serial = $1`, [
+      B.deviceId,
+    ]);
+    expect(await send(socket, { readings: readings(1) })).toMatchObject({ ok: true, accepted: 1 });
+    const seen = await env.system.db.pool.query(
+      `select last_seen_at > now() - interval '1 minute' as fresh from devices where serial = $1`,
+      [B.deviceId],
+    );
+    expect(seen.rows[0].fresh).toBe(true);
+    expect(await socket.timeout(10_000).emitWithAck('status', { batteryPercent: 64, firmware: '2.4.1' })).toEqual({
+      ok: true,
+    });
+    expect(await socket.timeout(10_000).emitWithAck('status', { batteryPercent: 140 })).toMatchObject({
+      ok: false,
+      code: 'INVALID_PAYLOAD',
+      field: 'batteryPercent',
+    });
+    const devices = await B.admin.get(`/api/patients/${B.patientId}/devices`);
+    expect(devices.body.devices[0]).toMatchObject({ deviceId: B.deviceId, batteryPercent: 64, firmware: '2.4.1' });
+  });
+});

@@ -1,2 +1,3 @@
 export * from './people.ts';
 export * from './device-readings.ts';
+export * from './device-status.ts';

@@ -207,6 +207,10 @@ export class BatchWriter {
       await client.query('BEGIN');
       const outcomes = await storeDeviceReadings(client, rows);
       const stored = rows.filter((_, i) => outcomes[i] === 'stored');
+      // Every device heard from in this flush was seen now: one statement for all of them.
+      await client.query('update devices set last_seen_at = now() where serial = any($1::text[])', [
+        [...new Set(rows.map((r) => r.deviceSerial))],
+      ]);
       if (stored.length > 0) {
         await appendEvaluation(client, { receivedAt: new Date().toISOString(), readings: stored.map(toEvaluation) });
       }

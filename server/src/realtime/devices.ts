@@ -1,6 +1,7 @@
 import type { Namespace } from 'socket.io';
 import type { Logger } from 'pino';
 import type { Database } from '@glucoboard/core/storage';
+import { validateDeviceStatus } from '@glucoboard/core/wire';
 import { createDeviceAuthenticator, parseDeviceAuth, type DeviceCredentials } from './device-auth.ts';
 import type { DeviceCacheOptions, VerifiedDevice } from './device-cache.ts';
 import { HandshakeError, unavailable } from './errors.ts';
@@ -75,6 +76,24 @@ export function setupDevices(
       .query('update devices set last_seen_at = now() where serial = $1', [device.deviceId])
       .catch((err: Error) => log.warn({ err: err.message }, 'could not record device last_seen_at'));
     socket.on('disconnect', (reason) => log.debug({ deviceId: device.deviceId, reason }, 'device disconnected'));
+    socket.on('status', (payload: unknown, ack?: unknown) => {
+      const reply = typeof ack === 'function' ? (ack as (answer: unknown) => void) : () => undefined;
+      const verdict = validateDeviceStatus(payload);
+      if (!verdict.ok) return reply(verdict);
+      db.pool
+        .query('update devices set battery_percent = $2, firmware = $3, last_seen_at = now() where serial = $1', [
+          device.deviceId,
+          verdict.status.batteryPercent,
+          verdict.status.firmware,
+        ])
+        .then(
+          () => reply({ ok: true }),
+          (err: Error) => {
+            log.warn({ deviceId: device.deviceId, err: err.message }, 'could not record device status');
+            reply(UNAVAILABLE_ACK);
+          },
+        );
+    });
     socket.on('readings', (payload: unknown, ack?: unknown) => {
       // Without an ack callback the device cannot learn what was stored; the batch is still
       // processed (resends are idempotent), the answer just has nowhere to go.
