@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '@glucoboard/core/config';
 import { createTestDatabase, silentLog } from '../../core/test/support/databases.ts';
 import { freePort } from '../../core/test/support/processes.ts';
+import { throwawayRedis as redisServer } from '../../core/test/support/redis.ts';
 import { fetchSystemStatus } from '../../web/src/lib/status.ts';
 import { startSystem } from '../src/system.ts';
 
@@ -10,34 +10,6 @@ const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
   while (cleanup.length) await cleanup.pop()!();
 });
-
-/** A throwaway redis-server on a fixed port, so it can be stopped and started again in place. */
-async function redisServer(port: number): Promise<{ stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  const exited = new Promise((r) => child.once('exit', r));
-  for (let i = 0; i < 100; i++) {
-    try {
-      const socket = await import('node:net').then((net) => net.connect(port, '127.0.0.1'));
-      await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-      socket.destroy();
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  return {
-    async stop() {
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
 
 describe('readiness (as the web app reads it)', () => {
   it('turns unready, naming Redis, while Redis is down, and ready again when it is back', async () => {

@@ -27,5 +27,5 @@ export async function startWorkers(options: {
 }
 
 export { runMaintenanceJob, MAINTENANCE_SCHEDULE } from './maintenance.ts';
-export { queuePrefix, QUEUES } from './queues.ts';
+export { evaluationJobId, JOB_RETENTION, producerConnection, queuePrefix, QUEUES } from './queues.ts';
 export { startMaintenance } from './maintenance.ts';

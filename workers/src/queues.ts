@@ -7,7 +7,14 @@ import type { RedisEndpoint } from '@glucoboard/core/platform';
  */
 export const queuePrefix = (redisPrefix: string): string => `{${redisPrefix}}`;
 
-export const QUEUES = { maintenance: 'maintenance' } as const;
+export const QUEUES = {
+  maintenance: 'maintenance',
+  /** One job per committed batch of readings: the alert rules evaluate it. */
+  evaluation: 'evaluation',
+} as const;
+
+/** A batch's job id: the outbox row it comes from, so publishing it twice makes one job. */
+export const evaluationJobId = (outboxId: number): string => `outbox-${outboxId}`;
 
 /** Workers block on Redis and must wait out a restart rather than fail their commands. */
 export const workerConnection = (redis: RedisEndpoint): ConnectionOptions => ({

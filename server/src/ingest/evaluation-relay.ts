@@ -1,0 +1,114 @@
+import { Queue } from 'bullmq';
+import type { Logger } from 'pino';
+import type { RedisEndpoint } from '@glucoboard/core/platform';
+import { pendingEvaluations, removeEvaluations, type Database } from '@glucoboard/core/storage';
+import { evaluationJobId, JOB_RETENTION, producerConnection, queuePrefix, QUEUES } from '@glucoboard/workers';
+
+export interface RelayOptions {
+  /** Outbox rows published per round. */
+  batchSize?: number;
+  /** First retry after a failure; doubles up to maxRetryMs. */
+  retryMs?: number;
+  maxRetryMs?: number;
+  /** A round at least this often, for rows another server left (it crashed, or Redis was down). */
+  sweepMs?: number;
+}
+
+/**
+ * The other half of the transactional outbox: publishes each committed batch of readings as one
+ * BullMQ job, then deletes its outbox row. The job id is the outbox id, so a row published twice
+ * (a crash between the two steps, two servers sweeping together) is still one job. While Redis is
+ * down the rows simply wait: nothing committed is ever skipped.
+ */
+export class EvaluationRelay {
+  readonly queue: Queue;
+  readonly #db: Database;
+  readonly #log: Logger;
+  readonly #batchSize: number;
+  readonly #retryMs: number;
+  readonly #maxRetryMs: number;
+  #failures = 0;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #timer: NodeJS.Timeout | undefined;
+  #sweep: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(db: Database, redis: RedisEndpoint, redisPrefix: string, log: Logger, options: RelayOptions = {}) {
+    this.#db = db;
+    this.#log = log;
+    this.#batchSize = options.batchSize ?? 200;
+    this.#retryMs = options.retryMs ?? 500;
+    this.#maxRetryMs = options.maxRetryMs ?? 30_000;
+    this.queue = new Queue(QUEUES.evaluation, {
+      connection: producerConnection(redis),
+      prefix: queuePrefix(redisPrefix),
+    });
+    this.queue.on('error', (err) => log.warn({ err: err.message }, 'evaluation queue error'));
+    this.#sweep = setInterval(() => this.kick(), options.sweepMs ?? 5000);
+    this.#sweep.unref();
+  }
+
+  /** Something was committed: publish soon. Calls while a round runs fold into one more round. */
+  kick(): void {
+    if (this.#closed) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.#rounds().finally(() => {
+      this.#running = undefined;
+    });
+  }
+
+  /** Publishes what is pending now; resolves with how many batches went out. Throws if Redis fails. */
+  async publishPending(): Promise<number> {
+    let published = 0;
+    for (;;) {
+      const pending = await pendingEvaluations(this.#db.pool, this.#batchSize);
+      if (pending.length === 0) return published;
+      await this.queue.addBulk(
+        pending.map((row) => ({
+          name: 'evaluate-batch',
+          data: { outboxId: row.id, ...row.payload },
+          opts: { jobId: evaluationJobId(row.id), ...JOB_RETENTION },
+        })),
+      );
+      await removeEvaluations(
+        this.#db.pool,
+        pending.map((row) => row.id),
+      );
+      published += pending.length;
+    }
+  }
+
+  async #rounds(): Promise<void> {
+    do {
+      this.#again = false;
+      try {
+        await this.publishPending();
+        if (this.#failures > 0) this.#log.info({ after: this.#failures }, 'evaluation relay caught up');
+        this.#failures = 0;
+      } catch (err) {
+        this.#failures++;
+        const delay = Math.min(this.#retryMs * 2 ** (this.#failures - 1), this.#maxRetryMs);
+        this.#log.warn(
+          { err: (err as Error).message, retryInMs: delay },
+          'evaluation relay could not publish; readings wait in the outbox',
+        );
+        clearTimeout(this.#timer);
+        this.#timer = setTimeout(() => this.kick(), delay);
+        this.#timer.unref();
+        return;
+      }
+    } while (this.#again && !this.#closed);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#sweep);
+    clearTimeout(this.#timer);
+    await this.#running;
+    await this.queue.close();
+  }
+}

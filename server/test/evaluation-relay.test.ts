@@ -1,0 +1,94 @@
+import { Queue } from 'bullmq';
+import { afterEach, describe, expect, it } from 'vitest';
+import { locateRedis } from '@glucoboard/core/platform';
+import { appendEvaluation, pendingEvaluations, type EvaluationBatch } from '@glucoboard/core/storage';
+import { evaluationJobId, queuePrefix, QUEUES } from '@glucoboard/workers';
+import { openTestDatabase, silentLog } from '../../core/test/support/databases.ts';
+import { freePort } from '../../core/test/support/processes.ts';
+import { dropRedisPrefix, TEST_REDIS_URL, throwawayRedis, uniqueRedisPrefix } from '../../core/test/support/redis.ts';
+import { EvaluationRelay } from '../src/ingest/evaluation-relay.ts';
+
+const cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()!();
+});
+
+const batch = (n: number): EvaluationBatch => ({
+  receivedAt: new Date().toISOString(),
+  readings: [
+    {
+      patientId: '00000000-0000-4000-8000-000000000001',
+      deviceId: 'RELAY-1',
+      seq: n,
+      source: 'device',
+      measuredAt: new Date().toISOString(),
+      mmol: 2.5,
+      flag: null,
+      kind: 'cgm',
+      meal: null,
+    },
+  ],
+});
+
+async function database() {
+  const db = await openTestDatabase('postgres');
+  cleanup.push(() => db.dispose());
+  return db;
+}
+
+describe('the evaluation relay (outbox -> one BullMQ job per committed batch)', () => {
+  it('publishes each committed batch as one job named by its outbox row, then clears the row', async () => {
+    const db = await database();
+    const prefix = uniqueRedisPrefix();
+    cleanup.push(() => dropRedisPrefix(prefix));
+    const redis = await locateRedis({ redisUrl: TEST_REDIS_URL, dataDir: '/nonexistent', log: silentLog });
+    const relay = new EvaluationRelay(db, redis, prefix, silentLog);
+    cleanup.push(() => relay.close());
+    const ids = [await appendEvaluation(db.pool, batch(1)), await appendEvaluation(db.pool, batch(2))];
+    expect(await relay.publishPending()).toBe(2);
+    expect(await pendingEvaluations(db.pool, 10)).toEqual([]);
+    const job = await relay.queue.getJob(evaluationJobId(ids[0]!));
+    expect(job?.data).toMatchObject({
+      outboxId: ids[0],
+      readings: [expect.objectContaining({ deviceId: 'RELAY-1', seq: 1 })],
+    });
+    expect((await relay.queue.getJobCounts('waiting')).waiting).toBe(2);
+  });
+
+  it('makes one job of a row published twice (a crash between publishing and clearing)', async () => {
+    const db = await database();
+    const prefix = uniqueRedisPrefix();
+    cleanup.push(() => dropRedisPrefix(prefix));
+    const redis = await locateRedis({ redisUrl: TEST_REDIS_URL, dataDir: '/nonexistent', log: silentLog });
+    const relay = new EvaluationRelay(db, redis, prefix, silentLog);
+    cleanup.push(() => relay.close());
+    const id = await appendEvaluation(db.pool, batch(3));
+    const row = (await pendingEvaluations(db.pool, 10))[0]!;
+    await relay.queue.add('evaluate-batch', { outboxId: id, ...row.payload }, { jobId: evaluationJobId(id) });
+    expect(await relay.publishPending()).toBe(1);
+    expect((await relay.queue.getJobCounts('waiting')).waiting).toBe(1);
+  });
+
+  it('keeps batches committed while Redis is down in the outbox, and publishes them when it is back', async () => {
+    const db = await database();
+    const port = await freePort();
+    let redisServer = await throwawayRedis(port);
+    cleanup.push(() => redisServer.stop());
+    const redis = await locateRedis({ redisUrl: `redis://127.0.0.1:${port}`, dataDir: '/nonexistent', log: silentLog });
+    const relay = new EvaluationRelay(db, redis, 'relay-test', silentLog, { retryMs: 100, maxRetryMs: 400 });
+    cleanup.push(() => relay.close());
+
+    await redisServer.stop();
+    // Committed between the database write and the enqueue, with Redis unavailable:
+    const id = await appendEvaluation(db.pool, batch(4));
+    relay.kick();
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await pendingEvaluations(db.pool, 10)).map((r) => r.id)).toEqual([id]);
+
+    redisServer = await throwawayRedis(port);
+    await expect.poll(async () => (await pendingEvaluations(db.pool, 10)).length, { timeout: 15_000 }).toBe(0);
+    const check = new Queue(QUEUES.evaluation, { connection: redis.options, prefix: queuePrefix('relay-test') });
+    cleanup.push(() => check.close());
+    expect(await check.getJob(evaluationJobId(id))).toBeDefined();
+  });
+});
