@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import type { Config } from '@glucoboard/core/config';
 import { createMetricsRegistry, locateRedis, redisClient, type RedisEndpoint } from '@glucoboard/core/platform';
 import { migrate, openDatabase, type Database } from '@glucoboard/core/storage';
-import { startWorkers, type Workers } from '@glucoboard/workers';
+import { Queue } from 'bullmq';
+import { producerConnection, queuePrefix, QUEUES, startWorkers, type Workers } from '@glucoboard/workers';
 import { createOidcLogin } from './access/oidc.ts';
 import type { LiveAccess } from './api/context.ts';
 import { apiRouter } from './api/index.ts';
@@ -13,6 +14,7 @@ import { ensureAdmin } from './bootstrap/admin.ts';
 import { seedDemoClinic } from './bootstrap/demo.ts';
 import { readiness } from './health.ts';
 import { BatchWriter } from './ingest/batch-writer.ts';
+import { NaiveWriter } from './ingest/naive-writer.ts';
 import { ingestReadings } from './ingest/ingest.ts';
 import { ingestMetrics } from './ingest/metrics.ts';
 import { attachRealtime, type Realtime, type VerifiedDevice } from './realtime/index.ts';
@@ -68,10 +70,13 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
 
     // Group commit of device readings; after the HTTP server (stopped first), before the database.
     const readingMetrics = ingestMetrics(metrics, () => writer);
-    const writer = new BatchWriter(db, {
-      concurrency: db.backend === 'embedded' ? 1 : 4,
-      onFlush: (ms) => readingMetrics.observeWrite(ms),
-    });
+    const writer =
+      config.ingestMode === 'naive'
+        ? naiveWriter(db, redis, config.redisPrefix)
+        : new BatchWriter(db, {
+            concurrency: db.backend === 'embedded' ? 1 : 4,
+            onFlush: (ms) => readingMetrics.observeWrite(ms),
+          });
     stops.push(() => writer.close());
     const ingest = (device: VerifiedDevice, payload: unknown) =>
       ingestReadings(
@@ -145,4 +150,14 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
     await stopAll();
     throw err;
   }
+}
+
+/** INGEST_MODE=naive: the benchmark's baseline, with its own evaluation queue producer. */
+function naiveWriter(db: Database, redis: RedisEndpoint, redisPrefix: string): NaiveWriter {
+  const queue = new Queue(QUEUES.evaluation, {
+    connection: producerConnection(redis),
+    prefix: queuePrefix(redisPrefix),
+  });
+  const writer = new NaiveWriter(db, queue);
+  return Object.assign(writer, { close: () => queue.close() });
 }

@@ -1,4 +1,6 @@
+import { Queue } from 'bullmq';
 import pg from 'pg';
+import { queuePrefix, QUEUES } from '@glucoboard/workers';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, buildTeam, startTestSystem, type TeamFixture } from './support/clinic.ts';
@@ -393,5 +395,35 @@ describe('device status', () => {
     });
     const devices = await B.admin.get(`/api/patients/${B.patientId}/devices`);
     expect(devices.body.devices[0]).toMatchObject({ deviceId: B.deviceId, batteryPercent: 64, firmware: '2.4.1' });
+  });
+});
+
+describe('the naive baseline (INGEST_MODE=naive, for the benchmark)', () => {
+  it('answers the same acks, with one INSERT and one evaluation job per stored reading', async () => {
+    const naive = await startTestSystem('postgres', { INGEST_MODE: 'naive' });
+    try {
+      const sys = await naive.client().login(ADMIN.email, ADMIN.password);
+      const team = await buildTeam(sys, naive.system.url, 'Naive');
+      const socket = io(`${naive.system.url}/devices`, {
+        auth: { deviceId: team.deviceId, token: team.deviceToken },
+        transports: ['websocket'],
+        forceNew: true,
+      });
+      sockets.push(socket);
+      const batch = readings(5);
+      expect(await send(socket, { readings: batch })).toEqual({ ok: true, accepted: 5, duplicates: 0, rejected: [] });
+      expect(await send(socket, { readings: batch })).toEqual({ ok: true, accepted: 0, duplicates: 5, rejected: [] });
+      const queue = new Queue(QUEUES.evaluation, {
+        connection: naive.system.redis.options,
+        prefix: queuePrefix(naive.prefix),
+      });
+      try {
+        expect((await queue.getJobCounts('waiting')).waiting).toBe(5);
+      } finally {
+        await queue.close();
+      }
+    } finally {
+      await naive.stop();
+    }
   });
 });

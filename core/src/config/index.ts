@@ -62,6 +62,8 @@ const environment = z.object({
   ADMIN_PASSWORD: z.string().min(12, { error: 'must be at least 12 characters' }).optional(),
   DEMO: flag.optional(),
   RUN_WORKERS: flag.default(true),
+  // The benchmark's naive baseline: one INSERT and one job per reading (never for production).
+  INGEST_MODE: z.enum(['group', 'naive'], { error: 'must be group or naive' }).default('group'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   READING_RETENTION_DAYS: positiveInt().default(3650),
   COMPRESS_AFTER_DAYS: positiveInt().default(30),
@@ -110,6 +112,8 @@ export interface Config {
   demo: boolean;
   /** Run the BullMQ workers inside the server process (always so for the embedded database). */
   runWorkers: boolean;
+  /** group: group commit with the outbox (the real one); naive: the benchmark's baseline. */
+  ingestMode: 'group' | 'naive';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readingRetentionDays: number;
   compressAfterDays: number;
@@ -188,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminPassword: e.ADMIN_PASSWORD,
     demo: e.DEMO ?? embedded,
     runWorkers: e.RUN_WORKERS,
+    ingestMode: e.INGEST_MODE,
     logLevel: e.LOG_LEVEL,
     readingRetentionDays: e.READING_RETENTION_DAYS,
     compressAfterDays: e.COMPRESS_AFTER_DAYS,
