@@ -4,3 +4,4 @@ export * from './random.ts';
 export * from './glucose-model.ts';
 export * from './demo-clinic.ts';
 export * from './identity-number.ts';
+export * from './alert-rules.ts';
