@@ -36,14 +36,20 @@ async function database() {
   return db;
 }
 
+/** A fresh database and a relay on the shared test Redis, under a prefix of its own. */
+async function relayOnSharedRedis() {
+  const db = await database();
+  const prefix = uniqueRedisPrefix();
+  cleanup.push(() => dropRedisPrefix(prefix));
+  const redis = await locateRedis({ redisUrl: TEST_REDIS_URL, dataDir: '/nonexistent', log: silentLog });
+  const relay = new EvaluationRelay(db, redis, prefix, silentLog);
+  cleanup.push(() => relay.close());
+  return { db, relay };
+}
+
 describe('the evaluation relay (outbox -> one BullMQ job per committed batch)', () => {
   it('publishes each committed batch as one job named by its outbox row, then clears the row', async () => {
-    const db = await database();
-    const prefix = uniqueRedisPrefix();
-    cleanup.push(() => dropRedisPrefix(prefix));
-    const redis = await locateRedis({ redisUrl: TEST_REDIS_URL, dataDir: '/nonexistent', log: silentLog });
-    const relay = new EvaluationRelay(db, redis, prefix, silentLog);
-    cleanup.push(() => relay.close());
+    const { db, relay } = await relayOnSharedRedis();
     const ids = [await appendEvaluation(db.pool, batch(1)), await appendEvaluation(db.pool, batch(2))];
     expect(await relay.publishPending()).toBe(2);
     expect(await pendingEvaluations(db.pool, 10)).toEqual([]);
@@ -56,12 +62,7 @@ describe('the evaluation relay (outbox -> one BullMQ job per committed batch)', 
   });
 
   it('makes one job of a row published twice (a crash between publishing and clearing)', async () => {
-    const db = await database();
-    const prefix = uniqueRedisPrefix();
-    cleanup.push(() => dropRedisPrefix(prefix));
-    const redis = await locateRedis({ redisUrl: TEST_REDIS_URL, dataDir: '/nonexistent', log: silentLog });
-    const relay = new EvaluationRelay(db, redis, prefix, silentLog);
-    cleanup.push(() => relay.close());
+    const { db, relay } = await relayOnSharedRedis();
     const id = await appendEvaluation(db.pool, batch(3));
     const row = (await pendingEvaluations(db.pool, 10))[0]!;
     await relay.queue.add('evaluate-batch', { outboxId: id, ...row.payload }, { jobId: evaluationJobId(id) });
