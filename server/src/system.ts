@@ -5,7 +5,14 @@ import type { Config } from '@glucoboard/core/config';
 import { createMetricsRegistry, locateRedis, redisClient, type RedisEndpoint } from '@glucoboard/core/platform';
 import { migrate, openDatabase, type Database } from '@glucoboard/core/storage';
 import { Queue } from 'bullmq';
-import { producerConnection, queuePrefix, QUEUES, startWorkers, type Workers } from '@glucoboard/workers';
+import {
+  escalationJobId,
+  producerConnection,
+  queuePrefix,
+  QUEUES,
+  startWorkers,
+  type Workers,
+} from '@glucoboard/workers';
 import { createOidcLogin } from './access/oidc.ts';
 import type { LiveAccess } from './api/context.ts';
 import { apiRouter } from './api/index.ts';
@@ -14,6 +21,7 @@ import { ensureAdmin } from './bootstrap/admin.ts';
 import { seedDemoClinic } from './bootstrap/demo.ts';
 import { readiness } from './health.ts';
 import { BatchWriter } from './ingest/batch-writer.ts';
+import { EvaluationRelay } from './ingest/evaluation-relay.ts';
 import { NaiveWriter } from './ingest/naive-writer.ts';
 import { ingestReadings } from './ingest/ingest.ts';
 import { ingestMetrics } from './ingest/metrics.ts';
@@ -78,12 +86,42 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
             onFlush: (ms) => readingMetrics.observeWrite(ms),
           });
     stops.push(() => writer.close());
+    // The outbox's other half: committed batches become evaluation jobs (the naive writer enqueues its own).
+    const relay =
+      config.ingestMode === 'group'
+        ? new EvaluationRelay(db, redis, config.redisPrefix, log, {
+            republishAfterMs: config.alertJobs.republishAfterMs,
+            sweepMs: Math.min(5000, config.alertJobs.republishAfterMs),
+          })
+        : undefined;
+    if (relay) {
+      stops.push(() => relay.close());
+      relay.kick(); // rows a previous run left behind
+    }
+    /** After every commit of readings: evaluate them soon, and show them on the boards now. */
+    const readingsCommitted = (readings: ReadonlyArray<{ teamId: string }>) => {
+      relay?.kick();
+      realtime?.publishReadings(readings);
+    };
     const ingest = (device: VerifiedDevice, payload: unknown) =>
-      ingestReadings(
-        { writer, metrics: readingMetrics, publish: (readings) => realtime?.publishReadings(readings) },
-        device,
-        payload,
-      );
+      ingestReadings({ writer, metrics: readingMetrics, publish: readingsCommitted }, device, payload);
+
+    // Acknowledging an alert cancels its pending escalation job.
+    const escalations = new Queue(QUEUES.escalation, {
+      connection: producerConnection(redis),
+      prefix: queuePrefix(config.redisPrefix),
+    });
+    escalations.on('error', (err) => log.warn({ err: err.message }, 'escalation queue error'));
+    stops.push(() => escalations.close());
+    const alerting = {
+      async cancelEscalation(alertId: string) {
+        await escalations
+          .remove(escalationJobId(alertId))
+          .catch((err: Error) =>
+            log.warn({ err: err.message, alertId }, 'escalation not cancelled; it will find the alert taken'),
+          );
+      },
+    };
 
     let shuttingDown = false;
     // Socket.IO attaches to the HTTP server once that exists; the API reaches it through this.
@@ -91,7 +129,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
     const live: LiveAccess = {
       membershipChanged: (userId, teamId, member) => realtime?.membershipChanged(userId, teamId, member),
       sessionEnded: (sessionId) => realtime?.sessionEnded(sessionId),
-      publishReadings: (readings) => realtime?.publishReadings(readings),
+      publishReadings: readingsCommitted,
       deviceCredentialsChanged: async (deviceId) => realtime?.deviceCredentialsChanged(deviceId),
     };
     const api = apiRouter({
@@ -103,6 +141,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
       live,
       oidc: config.oidc && createOidcLogin(config.oidc),
       localLogin: config.localLogin,
+      alerting,
       gateway: {
         authenticateDevice: async (credentials) => (realtime ? realtime.authenticateDevice(credentials) : null),
         ingest,

@@ -10,12 +10,22 @@ let env: Awaited<ReturnType<typeof startTestSystem>>;
 let sys: Client;
 let A: TeamFixture;
 let B: TeamFixture;
+let bAlertId: string;
+let bSnoozeId: string;
 
 beforeAll(async () => {
   env = await startTestSystem('postgres');
   sys = await env.client().login(ADMIN.email, ADMIN.password);
   A = await buildTeam(sys, env.system.url, 'Team A');
   B = await buildTeam(sys, env.system.url, 'Team B');
+  // An alert and a snooze of team B's patient, as the workers and a B nurse would make them.
+  const alert = await env.system.db.pool.query<{ id: string }>(
+    `insert into alerts (patient_id, team_id, rule, severity, state) values ($1, $2, 'no_data', 'warning', 'open') returning id`,
+    [B.patientId, B.teamId],
+  );
+  bAlertId = alert.rows[0]!.id;
+  const snooze = await B.nurse.post(`/api/patients/${B.patientId}/snoozes`, { rule: 'high', minutes: 60 });
+  bSnoozeId = snooze.body.snooze.id;
 });
 afterAll(() => env?.stop());
 
@@ -35,6 +45,8 @@ const towardsTeamB: Record<string, (b: TeamFixture, a: TeamFixture) => Request> 
   }),
   'DELETE /api/patients/:id/access/:teamId': (b, a) => ({ path: `/api/patients/${b.patientId}/access/${a.teamId}` }),
   'GET /api/patients/:id/readings': (b) => ({ path: `/api/patients/${b.patientId}/readings` }),
+  'GET /api/patients/:id/summary': (b) => ({ path: `/api/patients/${b.patientId}/summary?days=14` }),
+  'GET /api/patients/:id/agp': (b) => ({ path: `/api/patients/${b.patientId}/agp?days=14` }),
   'POST /api/patients/:id/readings': (b) => ({
     path: `/api/patients/${b.patientId}/readings`,
     body: { measuredAt: new Date().toISOString(), mmol: 5.5 },
@@ -57,6 +69,16 @@ const towardsTeamB: Record<string, (b: TeamFixture, a: TeamFixture) => Request> 
   'GET /api/teams/:teamId/thresholds': (b) => ({ path: `/api/teams/${b.teamId}/thresholds` }),
   'PUT /api/teams/:teamId/thresholds': (b) => ({ path: `/api/teams/${b.teamId}/thresholds`, body: { low: 4.2 } }),
   'GET /api/audit': (b) => ({ path: `/api/audit?patientId=${b.patientId}` }),
+  'GET /api/alerts': (b) => ({ path: `/api/alerts?teamId=${b.teamId}` }),
+  'GET /api/alerts/:id': () => ({ path: `/api/alerts/${bAlertId}` }),
+  'POST /api/alerts/:id/ack': () => ({ path: `/api/alerts/${bAlertId}/ack`, body: { action: 'phone' } }),
+  'POST /api/alerts/:id/resolve': () => ({ path: `/api/alerts/${bAlertId}/resolve`, body: {} }),
+  'GET /api/patients/:id/snoozes': (b) => ({ path: `/api/patients/${b.patientId}/snoozes` }),
+  'POST /api/patients/:id/snoozes': (b) => ({
+    path: `/api/patients/${b.patientId}/snoozes`,
+    body: { rule: 'low', minutes: 30 },
+  }),
+  'DELETE /api/patients/:id/snoozes/:snoozeId': (b) => ({ path: `/api/patients/${b.patientId}/snoozes/${bSnoozeId}` }),
 };
 /** Routes that name no team's object: what they show or do is scoped by the caller alone (for the
  * gateway, the device: its readings go to its own patient). */
@@ -101,6 +123,10 @@ describe('team-scoped authorization', () => {
     expect(devices.body.devices).toEqual([expect.objectContaining({ deviceId: B.deviceId, revokedAt: null })]);
     const thresholds = await B.admin.get(`/api/teams/${B.teamId}/thresholds`);
     expect(thresholds.body.low).toBe(4.0);
+    const alert = await B.nurse.get(`/api/alerts/${bAlertId}`);
+    expect(alert.body.alert).toMatchObject({ state: 'open', acknowledgedBy: null });
+    const snoozes = await B.nurse.get(`/api/patients/${B.patientId}/snoozes`);
+    expect(snoozes.body.snoozes.map((s: { id: string }) => s.id)).toEqual([bSnoozeId]);
   });
 
   it("lists only the caller's own teams and patients", async () => {

@@ -1,7 +1,12 @@
 import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { locateRedis } from '@glucoboard/core/platform';
-import { appendEvaluation, pendingEvaluations, type EvaluationBatch } from '@glucoboard/core/storage';
+import {
+  appendEvaluation,
+  pendingEvaluations,
+  removeEvaluations,
+  type EvaluationBatch,
+} from '@glucoboard/core/storage';
 import { evaluationJobId, queuePrefix, QUEUES } from '@glucoboard/workers';
 import { openTestDatabase, silentLog } from '../../core/test/support/databases.ts';
 import { freePort } from '../../core/test/support/processes.ts';
@@ -37,18 +42,18 @@ async function database() {
 }
 
 /** A fresh database and a relay on the shared test Redis, under a prefix of its own. */
-async function relayOnSharedRedis() {
+async function relayOnSharedRedis(options: ConstructorParameters<typeof EvaluationRelay>[4] = {}) {
   const db = await database();
   const prefix = uniqueRedisPrefix();
   cleanup.push(() => dropRedisPrefix(prefix));
   const redis = await locateRedis({ redisUrl: TEST_REDIS_URL, dataDir: '/nonexistent', log: silentLog });
-  const relay = new EvaluationRelay(db, redis, prefix, silentLog);
+  const relay = new EvaluationRelay(db, redis, prefix, silentLog, options);
   cleanup.push(() => relay.close());
   return { db, relay };
 }
 
 describe('the evaluation relay (outbox -> one BullMQ job per committed batch)', () => {
-  it('publishes each committed batch as one job named by its outbox row, then clears the row', async () => {
+  it('publishes each committed batch as one job named by its outbox row, and marks the row published', async () => {
     const { db, relay } = await relayOnSharedRedis();
     const ids = [await appendEvaluation(db.pool, batch(1)), await appendEvaluation(db.pool, batch(2))];
     expect(await relay.publishPending()).toBe(2);
@@ -68,6 +73,24 @@ describe('the evaluation relay (outbox -> one BullMQ job per committed batch)', 
     await relay.queue.add('evaluate-batch', { outboxId: id, ...row.payload }, { jobId: evaluationJobId(id) });
     expect(await relay.publishPending()).toBe(1);
     expect((await relay.queue.getJobCounts('waiting')).waiting).toBe(1);
+  });
+
+  it('publishes a batch again when its job was lost before it was evaluated, and never twice while it exists', async () => {
+    const { db, relay } = await relayOnSharedRedis({ republishAfterMs: 1 });
+    const id = await appendEvaluation(db.pool, batch(4));
+    expect(await relay.publishPending()).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    // Still waiting in Redis: publishing again adds nothing.
+    expect(await relay.publishPending()).toBe(1);
+    expect((await relay.queue.getJobCounts('waiting')).waiting).toBe(1);
+    // Redis lost it (restart without persistence, FLUSHALL): the row brings it back.
+    await relay.queue.obliterate({ force: true });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(await relay.publishPending()).toBe(1);
+    expect(await relay.queue.getJob(evaluationJobId(id))).toBeDefined();
+    // Evaluated: the worker deletes the row, and nothing goes out any more.
+    await removeEvaluations(db.pool, [id]);
+    expect(await relay.publishPending()).toBe(0);
   });
 
   it('keeps batches committed while Redis is down in the outbox, and publishes them when it is back', async () => {

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { RedisEndpoint } from '@glucoboard/core/platform';
 import type { Database } from '@glucoboard/core/storage';
+import { startAlerting } from './alerting.ts';
 import { startMaintenance, type MaintenanceSettings } from './maintenance.ts';
 
 export interface Workers {
@@ -15,17 +16,41 @@ export interface Workers {
 export async function startWorkers(options: {
   db: Database;
   redis: RedisEndpoint;
-  settings: MaintenanceSettings;
+  settings: MaintenanceSettings & { alertJobs: { noDataScanMs: number; lockDurationMs: number } };
   log: Logger;
   metrics: Registry;
+  /** Parallel rule evaluations (the embedded database has one connection: 1). */
+  evaluationConcurrency?: number;
 }): Promise<Workers> {
   const maintenance = await startMaintenance(options.db, options.redis, options.settings, options.log, options.metrics);
+  const alerting = await startAlerting({
+    db: options.db,
+    redis: options.redis,
+    redisPrefix: options.settings.redisPrefix,
+    log: options.log,
+    metrics: options.metrics,
+    concurrency: options.evaluationConcurrency ?? (options.db.backend === 'embedded' ? 1 : 4),
+    noDataScanMs: options.settings.alertJobs.noDataScanMs,
+    lockDurationMs: options.settings.alertJobs.lockDurationMs,
+    stalledIntervalMs: options.settings.alertJobs.lockDurationMs,
+  });
   return {
-    // worker.close() waits for jobs in progress, so none is cut off half done.
-    close: () => maintenance.close(),
+    async close() {
+      await alerting.close();
+      await maintenance.close();
+    },
   };
 }
 
 export { runMaintenanceJob, MAINTENANCE_SCHEDULE } from './maintenance.ts';
-export { evaluationJobId, JOB_RETENTION, producerConnection, queuePrefix, QUEUES } from './queues.ts';
+export {
+  escalationJobId,
+  evaluationJobId,
+  JOB_RETENTION,
+  producerConnection,
+  queuePrefix,
+  QUEUES,
+  RETRY_BACKOFF,
+} from './queues.ts';
+export { startAlerting } from './alerting.ts';
 export { startMaintenance } from './maintenance.ts';

@@ -11,10 +11,24 @@ export const QUEUES = {
   maintenance: 'maintenance',
   /** One job per committed batch of readings: the alert rules evaluate it. */
   evaluation: 'evaluation',
+  /** A delayed job per critical alert that paged: escalates it if nobody took it in time. */
+  escalation: 'escalation',
+  /** The no-data scan, run by a job scheduler. */
+  noData: 'no-data',
 } as const;
 
 /** A batch's job id: the outbox row it comes from, so publishing it twice makes one job. */
 export const evaluationJobId = (outboxId: number): string => `outbox-${outboxId}`;
+
+/** A critical alert's escalation job: one per alert, so paging twice schedules once, and acknowledging can cancel it. */
+export const escalationJobId = (alertId: string): string => `escalate-${alertId}`;
+
+/**
+ * Jobs that must not be dropped retry with exponential backoff capped at a minute, for about a
+ * week: a database outage delays rule evaluation, it never skips it.
+ */
+export const RETRY_BACKOFF = { attempts: 10_000, backoff: { type: 'capped-exponential' } } as const;
+export const retryDelay = (attemptsMade: number): number => Math.min(60_000, 1000 * 2 ** Math.max(0, attemptsMade - 1));
 
 /** Workers block on Redis and must wait out a restart rather than fail their commands. */
 export const workerConnection = (redis: RedisEndpoint): ConnectionOptions => ({

@@ -19,6 +19,7 @@ const settings = (redisPrefix: string) => ({
   readingRetentionDays: 3650,
   auditRetentionDays: 3650,
   compressAfterDays: 30,
+  alertJobs: { noDataScanMs: 60_000, lockDurationMs: 30_000 },
 });
 
 describe('maintenance jobs through BullMQ', () => {

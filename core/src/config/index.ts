@@ -67,6 +67,13 @@ const environment = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   READING_RETENTION_DAYS: positiveInt().default(3650),
   COMPRESS_AFTER_DAYS: positiveInt().default(30),
+  // Alert jobs: how often the no-data scan runs, and BullMQ's lock and stall check (a job whose
+  // worker died comes back after about these); tests shorten them.
+  NO_DATA_SCAN_SECONDS: positiveInt(3600, 'must be between 1 and 3600').default(60),
+  ALERT_JOB_LOCK_SECONDS: positiveInt(600, 'must be between 1 and 600').default(30),
+  // A published batch of readings whose evaluation has not finished after this long is published
+  // again (its job was lost with a Redis that restarted without persistence).
+  EVALUATION_REPUBLISH_SECONDS: positiveInt(86_400, 'must be between 1 and 86400').default(300),
   SESSION_IDLE_MINUTES: positiveInt(1440, 'must be between 1 and 1440 (a day)').default(30),
   SESSION_MAX_HOURS: positiveInt(168, 'must be between 1 and 168 (a week)').default(12),
   // Express's "trust proxy": how many proxies (or which addresses) may set X-Forwarded-*.
@@ -118,6 +125,7 @@ export interface Config {
   readingRetentionDays: number;
   compressAfterDays: number;
   auditRetentionDays: number;
+  alertJobs: { noDataScanMs: number; lockDurationMs: number; republishAfterMs: number };
   sessionPolicy: { idleMinutes: number; maxHours: number };
   /** Express "trust proxy": false, a hop count, or addresses of the TLS-terminating proxies. */
   trustProxy: boolean | number | string;
@@ -197,6 +205,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     readingRetentionDays: e.READING_RETENTION_DAYS,
     compressAfterDays: e.COMPRESS_AFTER_DAYS,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,
+    alertJobs: {
+      noDataScanMs: e.NO_DATA_SCAN_SECONDS * 1000,
+      lockDurationMs: e.ALERT_JOB_LOCK_SECONDS * 1000,
+      republishAfterMs: e.EVALUATION_REPUBLISH_SECONDS * 1000,
+    },
     sessionPolicy: { idleMinutes: e.SESSION_IDLE_MINUTES, maxHours: e.SESSION_MAX_HOURS },
     trustProxy: trustProxySetting(e.TRUST_PROXY),
     oidc,

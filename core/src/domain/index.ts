@@ -5,3 +5,4 @@ export * from './glucose-model.ts';
 export * from './demo-clinic.ts';
 export * from './identity-number.ts';
 export * from './alert-rules.ts';
+export * from './statistics.ts';

@@ -2,3 +2,4 @@ export * from './logger.ts';
 export * from './redis.ts';
 export * from './secrets.ts';
 export * from './metrics.ts';
+export * from './board-events.ts';

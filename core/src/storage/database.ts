@@ -99,15 +99,18 @@ async function openEmbedded(options: OpenOptions): Promise<Database> {
 /** Runs fn in a transaction on one client; rolls back on any error. */
 export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let failure: Error | undefined;
   try {
     await client.query('BEGIN');
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
   } catch (err) {
+    failure = err instanceof Error ? err : new Error(String(err));
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    client.release();
+    // A failed connection may be dead: the pool discards it and opens a new one.
+    client.release(failure);
   }
 }

@@ -4,3 +4,6 @@ export * from './readings.ts';
 export * from './maintenance.ts';
 export * from './care.ts';
 export * from './outbox.ts';
+export * from './audit.ts';
+export * from './alerts.ts';
+export * from './statistics.ts';

@@ -40,15 +40,31 @@ export async function appendEvaluation(client: Queryable, payload: EvaluationBat
   return result.rows[0]!.id;
 }
 
-/** Up to `limit` recorded batches, oldest first. */
-export async function pendingEvaluations(db: Queryable, limit: number): Promise<PendingEvaluation[]> {
-  const result = await db.query<PendingEvaluation>('select id, payload from evaluation_outbox order by id limit $1', [
-    limit,
-  ]);
+/**
+ * Up to `limit` batches to publish, oldest first: those never published, and with `republishBefore`
+ * also those published before it whose job has not finished (Redis may have lost it).
+ */
+export async function pendingEvaluations(
+  db: Queryable,
+  limit: number,
+  republishBefore?: Date,
+): Promise<PendingEvaluation[]> {
+  const result = await db.query<PendingEvaluation>(
+    `select id, payload from evaluation_outbox
+     where published_at is null or published_at < $2
+     order by id limit $1`,
+    [limit, republishBefore ?? null],
+  );
   return result.rows;
 }
 
-/** Deletes the given batches (once published); returns how many were deleted. */
+/** Records that the batches went out as jobs; they stay until their evaluation is done. */
+export async function markEvaluationsPublished(db: Queryable, ids: readonly number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.query('update evaluation_outbox set published_at = now() where id = any($1::bigint[])', [ids]);
+}
+
+/** Deletes the given batches (once evaluated); returns how many were deleted. */
 export async function removeEvaluations(db: Queryable, ids: readonly number[]): Promise<number> {
   if (ids.length === 0) return 0;
   const result = await db.query('delete from evaluation_outbox where id = any($1::bigint[])', [ids]);

@@ -1,3 +1,5 @@
 export * from './people.ts';
 export * from './device-readings.ts';
 export * from './device-status.ts';
+export * from './alerts.ts';
+export * from './summary.ts';

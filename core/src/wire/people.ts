@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ALERT_RULES } from '../domain/alert-rules.ts';
 import { parseIdentityNumber } from '../domain/identity-number.ts';
 
 /**
@@ -234,6 +235,21 @@ export const resolveBody = z
   .meta({ id: 'Resolution', description: 'Resolve an alert by hand (POST /api/alerts/:id/resolve)' });
 export type Resolution = z.infer<typeof resolveBody>;
 
+/** A rule silenced for one patient until a set time: recorded, visible to the team, expiring. */
+export const snoozeBody = z
+  .strictObject({
+    rule: z.enum(ALERT_RULES),
+    minutes: z
+      .number()
+      .int()
+      .min(5)
+      .max(7 * 24 * 60)
+      .describe('How long, 5 minutes to 7 days; episodes are still recorded, only the paging stops'),
+    note: note.nullable().optional(),
+  })
+  .meta({ id: 'Snooze', description: 'Snooze a rule for one patient (POST /api/patients/:id/snoozes)' });
+export type SnoozeRequest = z.infer<typeof snoozeBody>;
+
 export const accessGrantBody = z.strictObject({ teamId: id.describe('The team that gets read access') }).meta({
   id: 'AccessGrant',
   description: 'Grant another team read access to a patient (POST /api/patients/:id/access)',
@@ -323,6 +339,20 @@ export const auditQuery = z
   })
   .meta({ id: 'AuditQuery', description: 'Audit events of a patient or a user in a period' });
 export type AuditQuery = z.infer<typeof auditQuery>;
+
+/** Filters of the alert list (GET /api/alerts). */
+export const alertsQuery = z
+  .strictObject({
+    state: z
+      .enum(['open', 'acknowledged', 'resolved', 'live', 'all'])
+      .default('live')
+      .describe("'live' is open or acknowledged (the default); 'all' includes resolved"),
+    teamId: z.uuid().optional(),
+    patientId: z.uuid().optional(),
+    limit: queryLimit.default(200).describe('At most this many alerts (1-1000, default 200)'),
+  })
+  .meta({ id: 'AlertsQuery', description: 'Alerts by state, team and patient (GET /api/alerts)' });
+export type AlertsQuery = z.infer<typeof alertsQuery>;
 
 // --- Errors -------------------------------------------------------------------------------------
 

@@ -20,6 +20,8 @@ export interface ApiDependencies {
   localLogin?: boolean;
   /** Device readings over HTTP (gateways). */
   gateway?: GatewayDependencies;
+  /** The alert workers' queues, as far as the API acts on them. */
+  alerting?: { cancelEscalation(alertId: string): Promise<void> };
 }
 
 export interface LiveAccess {

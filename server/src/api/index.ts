@@ -3,6 +3,7 @@ import { authenticate } from '../access/authenticate.ts';
 import { jsonWrites, sameOriginWrites } from '../access/csrf.ts';
 import { ApiError } from '../http/errors.ts';
 import { openApiDocument, routerFor, type RouteSpec } from '../http/routes.ts';
+import { alertRoutes } from './alerts.ts';
 import { auditRoutes } from './audit.ts';
 import { authRoutes } from './auth.ts';
 import type { ApiDependencies } from './context.ts';
@@ -11,6 +12,7 @@ import { manualEntryRoutes } from './manual-entry.ts';
 import { gatewayJsonErrors, gatewayRoutes } from './gateway.ts';
 import { oidcRoutes } from './oidc.ts';
 import { patientRoutes } from './patients.ts';
+import { summaryRoutes } from './summary.ts';
 import { teamRoutes } from './teams.ts';
 
 export function apiRoutes(deps: ApiDependencies): RouteSpec[] {
@@ -21,7 +23,9 @@ export function apiRoutes(deps: ApiDependencies): RouteSpec[] {
     ...patientRoutes(deps),
     ...deviceRoutes(deps),
     ...manualEntryRoutes(deps),
+    ...summaryRoutes(deps),
     ...gatewayRoutes(deps),
+    ...alertRoutes(deps),
     ...auditRoutes(deps),
   ];
 }

@@ -1,8 +1,15 @@
 import { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { RedisEndpoint } from '@glucoboard/core/platform';
-import { pendingEvaluations, removeEvaluations, type Database } from '@glucoboard/core/storage';
-import { evaluationJobId, JOB_RETENTION, producerConnection, queuePrefix, QUEUES } from '@glucoboard/workers';
+import { markEvaluationsPublished, pendingEvaluations, type Database } from '@glucoboard/core/storage';
+import {
+  evaluationJobId,
+  JOB_RETENTION,
+  producerConnection,
+  queuePrefix,
+  QUEUES,
+  RETRY_BACKOFF,
+} from '@glucoboard/workers';
 
 export interface RelayOptions {
   /** Outbox rows published per round. */
@@ -12,13 +19,17 @@ export interface RelayOptions {
   maxRetryMs?: number;
   /** A round at least this often, for rows another server left (it crashed, or Redis was down). */
   sweepMs?: number;
+  /** A published batch whose job has not finished after this long is published again (default 5 min). */
+  republishAfterMs?: number;
 }
 
 /**
  * The other half of the transactional outbox: publishes each committed batch of readings as one
- * BullMQ job, then deletes its outbox row. The job id is the outbox id, so a row published twice
- * (a crash between the two steps, two servers sweeping together) is still one job. While Redis is
- * down the rows simply wait: nothing committed is ever skipped.
+ * BullMQ job and marks its outbox row published; the alert worker deletes the row once the batch
+ * is evaluated. The job id is the outbox id, so a row published twice (a crash between the two
+ * steps, two servers sweeping together) is still one job. While Redis is down the rows wait; a row
+ * published long ago and still there lost its job (Redis restarted without its data) and goes
+ * out again. Nothing committed is ever skipped.
  */
 export class EvaluationRelay {
   readonly queue: Queue;
@@ -27,6 +38,7 @@ export class EvaluationRelay {
   readonly #batchSize: number;
   readonly #retryMs: number;
   readonly #maxRetryMs: number;
+  readonly #republishAfterMs: number;
   #failures = 0;
   #running: Promise<void> | undefined;
   #again = false;
@@ -40,6 +52,7 @@ export class EvaluationRelay {
     this.#batchSize = options.batchSize ?? 200;
     this.#retryMs = options.retryMs ?? 500;
     this.#maxRetryMs = options.maxRetryMs ?? 30_000;
+    this.#republishAfterMs = options.republishAfterMs ?? 5 * 60_000;
     this.queue = new Queue(QUEUES.evaluation, {
       connection: producerConnection(redis),
       prefix: queuePrefix(redisPrefix),
@@ -65,16 +78,20 @@ export class EvaluationRelay {
   async publishPending(): Promise<number> {
     let published = 0;
     for (;;) {
-      const pending = await pendingEvaluations(this.#db.pool, this.#batchSize);
+      const pending = await pendingEvaluations(
+        this.#db.pool,
+        this.#batchSize,
+        new Date(Date.now() - this.#republishAfterMs),
+      );
       if (pending.length === 0) return published;
       await this.queue.addBulk(
         pending.map((row) => ({
           name: 'evaluate-batch',
           data: { outboxId: row.id, ...row.payload },
-          opts: { jobId: evaluationJobId(row.id), ...JOB_RETENTION },
+          opts: { jobId: evaluationJobId(row.id), ...JOB_RETENTION, ...RETRY_BACKOFF },
         })),
       );
-      await removeEvaluations(
+      await markEvaluationsPublished(
         this.#db.pool,
         pending.map((row) => row.id),
       );

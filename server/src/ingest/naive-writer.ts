@@ -5,7 +5,7 @@ import {
   type DeviceReadingToStore,
   type StoreOutcome,
 } from '@glucoboard/core/storage';
-import { JOB_RETENTION } from '@glucoboard/workers';
+import { JOB_RETENTION, RETRY_BACKOFF } from '@glucoboard/workers';
 import { toEvaluation, UnavailableError } from './batch-writer.ts';
 
 /**
@@ -35,7 +35,7 @@ export class NaiveWriter {
           await this.queue.add(
             'evaluate-reading',
             { receivedAt: new Date().toISOString(), readings: [toEvaluation(reading)] },
-            JOB_RETENTION,
+            { ...JOB_RETENTION, ...RETRY_BACKOFF },
           );
         }
       }

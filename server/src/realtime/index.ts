@@ -2,7 +2,7 @@ import type http from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { Server } from 'socket.io';
-import type { RedisEndpoint } from '@glucoboard/core/platform';
+import { followBoardEvents, type RedisEndpoint } from '@glucoboard/core/platform';
 import type { Database } from '@glucoboard/core/storage';
 import type { SessionPolicy } from '../access/sessions.ts';
 import { createStreamsAdapter } from './adapter.ts';
@@ -79,6 +79,19 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
     throw err;
   }
   const { devices, board, unregisterMetrics } = wired;
+  // Alert events from the workers (any process) to this server's own board sockets.
+  const boardEvents = followBoardEvents(options.redis, options.redisPrefix, options.log, (message) => {
+    io.of(BOARD_NAMESPACE).local.to(message.teamIds.map(teamRoom)).emit(message.event, message.payload);
+  });
+  try {
+    await boardEvents.ready;
+  } catch (err) {
+    await boardEvents.close();
+    unregisterMetrics();
+    await io.close();
+    await streams.close();
+    throw err;
+  }
 
   let closed: Promise<void> | undefined;
   return {
@@ -94,6 +107,7 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
     close() {
       closed ??= (async () => {
         unregisterMetrics();
+        await boardEvents.close();
         await io.close();
         await streams.close();
       })();

@@ -1,0 +1,40 @@
+import type pg from 'pg';
+import type { DeviceKind } from '../domain/reading.ts';
+import type { GlucoseReading } from '../domain/statistics.ts';
+
+/**
+ * What the glucose statistics (core/src/domain/statistics.ts) are computed from: a patient's
+ * readings in [from, to) and how the patient is monitored. The arithmetic stays in the domain, so
+ * the same numbers come out on both backends; 90 days of CGM is about 26,000 narrow rows.
+ */
+export interface StatisticsInput {
+  /** Oldest first; control-solution readings are left out here already. */
+  readings: GlucoseReading[];
+  /**
+   * 'cgm' when the patient has a CGM paired (not revoked) or any CGM reading in the period, so a
+   * sensor that was just revoked still gets its data sufficiency; otherwise 'bgm'.
+   */
+  monitoring: DeviceKind;
+}
+
+export async function statisticsInputOf(
+  db: pg.Pool | pg.PoolClient,
+  patientId: string,
+  from: Date,
+  to: Date,
+): Promise<StatisticsInput> {
+  const readings = await db.query<GlucoseReading>(
+    `select measured_at as "measuredAt", mmol, flag, kind
+     from readings
+     where patient_id = $1 and measured_at >= $2 and measured_at < $3 and kind <> 'control'
+     order by measured_at`,
+    [patientId, from, to],
+  );
+  const hasCgm = readings.rows.some((r) => r.kind === 'cgm');
+  if (hasCgm) return { readings: readings.rows, monitoring: 'cgm' };
+  const paired = await db.query(
+    `select 1 from devices where patient_id = $1 and kind = 'cgm' and revoked_at is null limit 1`,
+    [patientId],
+  );
+  return { readings: readings.rows, monitoring: (paired.rowCount ?? 0) > 0 ? 'cgm' : 'bgm' };
+}

@@ -1,0 +1,265 @@
+import { z } from 'zod';
+import { publishToBoards } from '@glucoboard/core/platform';
+import {
+  acknowledgeAlert,
+  acknowledgementsOf,
+  activeSnoozes,
+  alertView,
+  cancelSnooze,
+  createSnooze,
+  inTransaction,
+  listAlerts,
+  liveAlertOf,
+  resolveAlert,
+  type AlertChangeOutcome,
+} from '@glucoboard/core/storage';
+import {
+  acknowledgeBody,
+  acknowledgementView,
+  alertsQuery,
+  alertView as alertSchema,
+  BOARD_EVENTS,
+  resolveBody,
+  snoozeBody,
+  snoozeView,
+  type AlertView,
+} from '@glucoboard/core/wire';
+import { patientAccess, teamAccess } from '../access/policy.ts';
+import type { SignedInUser } from '../access/sessions.ts';
+import { membershipsOf } from '../access/teams.ts';
+import { recordAudit, recordAuditForPatients, recordPatientEvent, userActor } from '../audit/trail.ts';
+import { ApiError, notFound } from '../http/errors.ts';
+import { route, type RouteSpec } from '../http/routes.ts';
+import type { ApiDependencies } from './context.ts';
+
+/**
+ * Alerts (SPEC section 4) and snoozes. An alert belongs to the patient's responsible team; once
+ * escalated, its escalation target team sees it and may take it too. Teams with read access to the
+ * patient do not get the patient's alerts: alerts go to those who must act. Acknowledging is
+ * team-wide and a race exactly one nurse wins; the other learns who (409).
+ */
+export function alertRoutes(deps: ApiDependencies): RouteSpec[] {
+  const db = deps.db.pool;
+
+  /** The alert if the caller's teams may see it; 404 otherwise, exactly as for a missing one. */
+  async function visibleAlert(user: SignedInUser, id: string): Promise<AlertView> {
+    const alert = await alertView(db, id);
+    if (!alert) throw notFound('alert');
+    if (user.sysadmin) return alert;
+    const teams = await membershipsOf(db, user.userId);
+    const reaches =
+      teams.has(alert.teamId) || (alert.escalated && !!alert.escalationTeamId && teams.has(alert.escalationTeamId));
+    if (!reaches) throw notFound('alert');
+    return alert;
+  }
+
+  /** Every board that shows the alert gets the new state; the change is committed whatever Redis does. */
+  async function announce(alert: AlertView): Promise<void> {
+    const teamIds = alert.escalated && alert.escalationTeamId ? [alert.teamId, alert.escalationTeamId] : [alert.teamId];
+    await publishToBoards(deps.redis, deps.redisPrefix, [
+      { teamIds, event: BOARD_EVENTS.alertUpdated, payload: alert },
+    ]).catch((err: Error) =>
+      deps.log.warn({ err: err.message, alertId: alert.id }, 'alert update not published; boards resync'),
+    );
+  }
+
+  function conflict(outcome: Exclude<AlertChangeOutcome, { ok: true }>): never {
+    if (outcome.reason === 'not_found') throw notFound('alert');
+    const { alert } = outcome;
+    if (outcome.reason === 'resolved')
+      throw new ApiError(
+        409,
+        'ALREADY_RESOLVED',
+        `already resolved${alert.resolvedBy ? ` by ${alert.resolvedBy.name}` : ''} at ${alert.resolvedAt}`,
+      );
+    throw new ApiError(
+      409,
+      'ALREADY_ACKNOWLEDGED',
+      `already acknowledged by ${alert.acknowledgedBy?.name ?? 'someone'} at ${alert.acknowledgedAt}`,
+    );
+  }
+
+  const alertAnswer = { description: 'The alert', schema: z.object({ alert: alertSchema }) };
+
+  return [
+    route({
+      method: 'get',
+      path: '/api/alerts',
+      tag: 'alerts',
+      summary: "Alerts of the caller's teams (and escalated to them), newest first; default: open and acknowledged",
+      signedIn: true,
+      query: alertsQuery,
+      responses: { 200: { description: 'Alerts', schema: z.object({ alerts: z.array(alertSchema) }) } },
+      async handle({ user, query, origin }) {
+        let teamIds: string[];
+        if (query.teamId) {
+          await teamAccess(db, user, query.teamId, 'member');
+          teamIds = [query.teamId];
+        } else if (user.sysadmin) {
+          teamIds = (await db.query<{ id: string }>('select id from teams')).rows.map((r) => r.id);
+        } else {
+          teamIds = [...(await membershipsOf(db, user.userId)).keys()];
+        }
+        if (query.patientId) await patientAccess(db, user, query.patientId, 'read');
+        const alerts = await listAlerts(db, {
+          teamIds,
+          state: query.state,
+          patientId: query.patientId,
+          limit: query.limit,
+        });
+        const teamOf = new Map(alerts.map((a) => [a.patientId, a.teamId]));
+        await recordAuditForPatients(
+          db,
+          { action: 'alert.list', actor: userActor(user.userId), origin, detail: { state: query.state } },
+          [...teamOf.keys()],
+          (id) => teamOf.get(id) ?? null,
+        );
+        return { status: 200, body: { alerts } };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/alerts/:id',
+      tag: 'alerts',
+      summary: 'One alert with its acknowledgement history',
+      signedIn: true,
+      params: { id: 'uuid' },
+      responses: {
+        200: {
+          description: 'The alert',
+          schema: z.object({ alert: alertSchema, acknowledgements: z.array(acknowledgementView) }),
+        },
+      },
+      async handle({ user, params, origin }) {
+        const alert = await visibleAlert(user, params.id!);
+        const acknowledgements = await acknowledgementsOf(db, alert.id);
+        await recordPatientEvent(db, 'alert.read', user.userId, alert, origin, { alertId: alert.id });
+        return { status: 200, body: { alert, acknowledgements } };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/alerts/:id/ack',
+      tag: 'alerts',
+      summary: 'Take an open alert for the whole team, saying what was done',
+      signedIn: true,
+      params: { id: 'uuid' },
+      body: acknowledgeBody,
+      responses: {
+        200: alertAnswer,
+        409: { description: 'ALREADY_ACKNOWLEDGED (naming who) or ALREADY_RESOLVED' },
+      },
+      async handle({ user, params, body, origin }) {
+        const visible = await visibleAlert(user, params.id!);
+        const outcome = await inTransaction(db, async (client) => {
+          const result = await acknowledgeAlert(client, visible.id, user.userId, body);
+          if (result.ok)
+            await recordPatientEvent(client, 'alert.acknowledge', user.userId, visible, origin, {
+              alertId: visible.id,
+              action: body.action,
+            });
+          return result;
+        });
+        if (!outcome.ok) conflict(outcome);
+        // Taken in time: the escalation is moot (its job would find the alert acknowledged anyway).
+        await deps.alerting?.cancelEscalation(outcome.alert.id);
+        await announce(outcome.alert);
+        return { status: 200, body: { alert: outcome.alert } };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/alerts/:id/resolve',
+      tag: 'alerts',
+      summary: 'Resolve an alert by hand (readings resolve level alerts by themselves)',
+      signedIn: true,
+      params: { id: 'uuid' },
+      body: resolveBody,
+      responses: { 200: alertAnswer, 409: { description: 'ALREADY_RESOLVED' } },
+      async handle({ user, params, body, origin }) {
+        const visible = await visibleAlert(user, params.id!);
+        const outcome = await inTransaction(db, async (client) => {
+          const result = await resolveAlert(client, visible.id, user.userId, body.note ?? null);
+          if (result.ok)
+            await recordPatientEvent(client, 'alert.resolve', user.userId, visible, origin, { alertId: visible.id });
+          return result;
+        });
+        if (!outcome.ok) conflict(outcome);
+        await deps.alerting?.cancelEscalation(outcome.alert.id);
+        await announce(outcome.alert);
+        return { status: 200, body: { alert: outcome.alert } };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/patients/:id/snoozes',
+      tag: 'alerts',
+      summary: "The patient's snoozes in force",
+      signedIn: true,
+      params: { id: 'uuid' },
+      responses: { 200: { description: 'Snoozes', schema: z.object({ snoozes: z.array(snoozeView) }) } },
+      async handle({ user, params, origin }) {
+        const access = await patientAccess(db, user, params.id!, 'read');
+        const snoozes = await activeSnoozes(db, access.patientId);
+        await recordPatientEvent(db, 'snooze.list', user.userId, access, origin);
+        return { status: 200, body: { snoozes } };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/patients/:id/snoozes',
+      tag: 'alerts',
+      summary: 'Snooze one rule for one patient for a set time (members of the responsible team)',
+      signedIn: true,
+      params: { id: 'uuid' },
+      body: snoozeBody,
+      responses: { 201: { description: 'Snoozed', schema: z.object({ snooze: snoozeView }) } },
+      async handle({ user, params, body, origin }) {
+        const access = await patientAccess(db, user, params.id!, 'care');
+        const snooze = await inTransaction(db, async (client) => {
+          const made = await createSnooze(client, {
+            patientId: access.patientId,
+            rule: body.rule,
+            minutes: body.minutes,
+            note: body.note ?? null,
+            userId: user.userId,
+          });
+          await recordPatientEvent(client, 'snooze.create', user.userId, access, origin, {
+            snoozeId: made.id,
+            rule: made.rule,
+            until: made.until,
+          });
+          return made;
+        });
+        const live = await liveAlertOf(db, access.patientId, body.rule);
+        if (live) await announce(live);
+        return { status: 201, body: { snooze } };
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/api/patients/:id/snoozes/:snoozeId',
+      tag: 'alerts',
+      summary: 'End a snooze early',
+      signedIn: true,
+      params: { id: 'uuid', snoozeId: 'uuid' },
+      responses: { 200: { description: 'Ended', schema: z.object({ snooze: snoozeView }) } },
+      async handle({ user, params, origin }) {
+        const access = await patientAccess(db, user, params.id!, 'care');
+        const snooze = await cancelSnooze(db, access.patientId, params.snoozeId!, user.userId);
+        if (!snooze) throw notFound('snooze');
+        await recordAudit(db, {
+          action: 'snooze.cancel',
+          actor: userActor(user.userId),
+          patientId: access.patientId,
+          teamId: access.teamId,
+          origin,
+          detail: { snoozeId: snooze.id, rule: snooze.rule },
+        });
+        const live = await liveAlertOf(db, access.patientId, snooze.rule);
+        if (live) await announce(live);
+        return { status: 200, body: { snooze } };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,161 @@
+import { Queue } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { producerConnection, queuePrefix, QUEUES, escalationJobId } from '@glucoboard/workers';
+import { ADMIN, buildTeam, startTestSystem, type TeamFixture } from './support/clinic.ts';
+import type { Client } from './support/http.ts';
+import { sendReadings, Sockets } from './support/sockets.ts';
+
+// Issue "Alerting", done when: a hypo raises exactly one critical alert on the responsible team's
+// boards within 1 s and on no other team's board, escalates after the configured time when nobody
+// acknowledges it, and resolves after recovery. Real server, workers, Redis and PostgreSQL.
+
+interface AlertEvent {
+  id: string;
+  patientId: string;
+  teamId: string;
+  rule: string;
+  severity: string;
+  state: string;
+  escalated: boolean;
+  retrospective: boolean;
+  notifiedAt: string | null;
+  acknowledgedBy: { id: string; name: string } | null;
+  worstMmol: number | null;
+  readingCount: number;
+}
+
+let env: Awaited<ReturnType<typeof startTestSystem>>;
+let sys: Client;
+let A: TeamFixture;
+let B: TeamFixture;
+let C: TeamFixture;
+let escalations: Queue;
+const sockets = new Sockets(() => env.system.url);
+
+beforeAll(async () => {
+  env = await startTestSystem('postgres', { NO_DATA_SCAN_SECONDS: '1' });
+  sys = await env.client().login(ADMIN.email, ADMIN.password);
+  A = await buildTeam(sys, env.system.url, 'Alert A');
+  B = await buildTeam(sys, env.system.url, 'Alert B');
+  C = await buildTeam(sys, env.system.url, 'Alert C on call');
+  const changed = await A.admin.request('PATCH', `/api/teams/${A.teamId}`, {
+    escalationTeamId: C.teamId,
+    escalateAfterMinutes: 10,
+  });
+  expect(changed.status).toBe(200);
+  escalations = new Queue(QUEUES.escalation, {
+    connection: producerConnection(env.system.redis),
+    prefix: queuePrefix(env.prefix),
+  });
+});
+afterAll(async () => {
+  sockets.closeAll();
+  await escalations?.close();
+  await env?.stop();
+});
+
+const MINUTE = 60_000;
+let seq = 1;
+/** Readings one minute apart ending now (or `endAgoMs` ago). */
+function series(values: Array<number | 'LO'>, endAgoMs = 0) {
+  const end = Date.now() - endAgoMs;
+  return values.map((v, i) => ({
+    seq: seq++,
+    measuredAt: new Date(end - (values.length - 1 - i) * MINUTE).toISOString(),
+    mmol: v === 'LO' ? null : v,
+    flag: v === 'LO' ? 'LO' : null,
+  }));
+}
+
+const events = (heard: Map<string, unknown[]>, name: string) => (heard.get(name) ?? []) as AlertEvent[];
+
+describe('a hypo on the responsible team board', () => {
+  it('raises exactly one critical alert within 1 s on team A only, escalates, is taken once, resolves', async () => {
+    const boardA = await sockets.board(A.nurse.cookie!);
+    const boardB = await sockets.board(B.nurse.cookie!);
+    const boardC = await sockets.board(C.nurse.cookie!);
+    const meter = await sockets.meter(A);
+
+    const falling = series([6.2, 4.6, 3.4, 2.8, 2.4]);
+    const sentAt = Date.now();
+    expect(await sendReadings(meter, { readings: falling })).toMatchObject({ ok: true, accepted: 5 });
+    await expect.poll(() => events(boardA.heard, 'alert').filter((a) => a.severity === 'critical').length).toBe(1);
+    expect(Date.now() - sentAt).toBeLessThan(1000);
+    const critical = events(boardA.heard, 'alert').find((a) => a.severity === 'critical')!;
+    expect(critical).toMatchObject({
+      patientId: A.patientId,
+      teamId: A.teamId,
+      rule: 'urgent_low',
+      state: 'open',
+      escalated: false,
+      retrospective: false,
+      worstMmol: 2.4,
+      readingCount: 2,
+    });
+    expect(critical.notifiedAt).not.toBeNull();
+
+    // The meter resends everything (lost ack) and keeps measuring low: still one critical alert.
+    expect(await sendReadings(meter, { readings: falling })).toMatchObject({ accepted: 0, duplicates: 5 });
+    expect(await sendReadings(meter, { readings: series([2.3]) })).toMatchObject({ accepted: 1 });
+    await expect
+      .poll(() => events(boardA.heard, 'alert:updated').some((a) => a.id === critical.id && a.readingCount === 3))
+      .toBe(true);
+    const open = await A.nurse.get('/api/alerts?state=open');
+    expect(open.status).toBe(200);
+    expect(open.body.alerts.filter((a: AlertEvent) => a.rule === 'urgent_low')).toHaveLength(1);
+    expect(events(boardA.heard, 'alert').filter((a) => a.severity === 'critical')).toHaveLength(1);
+
+    // Nothing of it on another team's board or list, and the alert itself is 404 to them.
+    expect(boardB.heard.size).toBe(0);
+    expect(boardC.heard.get('alert')).toBeUndefined();
+    expect((await B.nurse.get('/api/alerts?state=all')).body.alerts).toEqual([]);
+    expect((await B.nurse.get(`/api/alerts/${critical.id}`)).status).toBe(404);
+    expect((await B.nurse.post(`/api/alerts/${critical.id}/ack`, { action: 'none' })).status).toBe(404);
+
+    // Escalation waits the team's 10 minutes; firing it (as time would) escalates to team C's boards.
+    const job = await escalations.getJob(escalationJobId(critical.id));
+    expect(job).toBeDefined();
+    expect(job!.opts.delay).toBe(10 * MINUTE);
+    expect(await job!.getState()).toBe('delayed');
+    await job!.promote();
+    await expect
+      .poll(() => events(boardC.heard, 'alert:updated').some((a) => a.id === critical.id && a.escalated))
+      .toBe(true);
+    await expect.poll(() => events(boardA.heard, 'alert:updated').some((a) => a.escalated)).toBe(true);
+    const seenByC = await C.nurse.get('/api/alerts');
+    expect(seenByC.body.alerts.map((a: AlertEvent) => a.id)).toContain(critical.id);
+
+    // Two nurses take it at once: one wins, the other is told who.
+    const [first, second] = await Promise.all([
+      A.nurse.post(`/api/alerts/${critical.id}/ack`, { action: 'phone', note: 'called, eating' }),
+      A.admin.post(`/api/alerts/${critical.id}/ack`, { action: 'visit' }),
+    ]);
+    const statuses = [first.status, second.status].sort();
+    expect(statuses).toEqual([200, 409]);
+    const [won, lost] = first.status === 200 ? [first, second] : [second, first];
+    expect(lost.body.error.code).toBe('ALREADY_ACKNOWLEDGED');
+    expect(lost.body.error.message).toContain(won.body.alert.acknowledgedBy.name);
+    await expect
+      .poll(() => events(boardA.heard, 'alert:updated').some((a) => a.id === critical.id && a.state === 'acknowledged'))
+      .toBe(true);
+    const history = await A.nurse.get(`/api/alerts/${critical.id}`);
+    expect(history.body.acknowledgements).toHaveLength(1);
+
+    // Back in range: the episode resolves by itself.
+    expect(await sendReadings(meter, { readings: series([4.8, 5.6]) })).toMatchObject({ accepted: 2 });
+    await expect
+      .poll(() => events(boardA.heard, 'alert:updated').some((a) => a.id === critical.id && a.state === 'resolved'))
+      .toBe(true);
+    expect((await A.nurse.get('/api/alerts?state=live')).body.alerts).toEqual([]);
+
+    // Audit: the acknowledgement is in the patient's access log.
+    const audit = await env.system.db.pool.query(
+      `select action from audit_events where patient_id = $1 and action like 'alert.%'`,
+      [A.patientId],
+    );
+    expect(audit.rows.map((r) => r.action)).toEqual(expect.arrayContaining(['alert.acknowledge', 'alert.escalate']));
+
+    const metrics = await (await fetch(`${env.system.url}/metrics`)).text();
+    expect(metrics).toMatch(/glucoboard_alert_latency_seconds_count\{[^}]*\} [1-9]/);
+  });
+});
