@@ -1,7 +1,8 @@
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { producerConnection, queuePrefix, QUEUES, escalationJobId } from '@glucoboard/workers';
-import { ADMIN, buildTeam, startTestSystem, type TeamFixture } from './support/clinic.ts';
+import { BACKENDS } from '../../core/test/support/databases.ts';
+import { ADMIN, addPatientsWithMeters, buildTeam, startTestSystem, type TeamFixture } from './support/clinic.ts';
 import type { Client } from './support/http.ts';
 import { sendReadings, Sockets } from './support/sockets.ts';
 
@@ -24,36 +25,6 @@ interface AlertEvent {
   readingCount: number;
 }
 
-let env: Awaited<ReturnType<typeof startTestSystem>>;
-let sys: Client;
-let A: TeamFixture;
-let B: TeamFixture;
-let C: TeamFixture;
-let escalations: Queue;
-const sockets = new Sockets(() => env.system.url);
-
-beforeAll(async () => {
-  env = await startTestSystem('postgres', { NO_DATA_SCAN_SECONDS: '1' });
-  sys = await env.client().login(ADMIN.email, ADMIN.password);
-  A = await buildTeam(sys, env.system.url, 'Alert A');
-  B = await buildTeam(sys, env.system.url, 'Alert B');
-  C = await buildTeam(sys, env.system.url, 'Alert C on call');
-  const changed = await A.admin.request('PATCH', `/api/teams/${A.teamId}`, {
-    escalationTeamId: C.teamId,
-    escalateAfterMinutes: 10,
-  });
-  expect(changed.status).toBe(200);
-  escalations = new Queue(QUEUES.escalation, {
-    connection: producerConnection(env.system.redis),
-    prefix: queuePrefix(env.prefix),
-  });
-});
-afterAll(async () => {
-  sockets.closeAll();
-  await escalations?.close();
-  await env?.stop();
-});
-
 const MINUTE = 60_000;
 let seq = 1;
 /** Readings one minute apart ending now (or `endAgoMs` ago). */
@@ -69,7 +40,37 @@ function series(values: Array<number | 'LO'>, endAgoMs = 0) {
 
 const events = (heard: Map<string, unknown[]>, name: string) => (heard.get(name) ?? []) as AlertEvent[];
 
-describe('a hypo on the responsible team board', () => {
+describe.each(BACKENDS)('a hypo on the responsible team board (%s)', (backend) => {
+  let env: Awaited<ReturnType<typeof startTestSystem>>;
+  let sys: Client;
+  let A: TeamFixture;
+  let B: TeamFixture;
+  let C: TeamFixture;
+  let escalations: Queue;
+  const sockets = new Sockets(() => env.system.url);
+
+  beforeAll(async () => {
+    env = await startTestSystem(backend, { NO_DATA_SCAN_SECONDS: '1' });
+    sys = await env.client().login(ADMIN.email, ADMIN.password);
+    A = await buildTeam(sys, env.system.url, `Alert A ${backend}`);
+    B = await buildTeam(sys, env.system.url, `Alert B ${backend}`);
+    C = await buildTeam(sys, env.system.url, `Alert C on call ${backend}`);
+    const changed = await A.admin.request('PATCH', `/api/teams/${A.teamId}`, {
+      escalationTeamId: C.teamId,
+      escalateAfterMinutes: 10,
+    });
+    expect(changed.status).toBe(200);
+    escalations = new Queue(QUEUES.escalation, {
+      connection: producerConnection(env.system.redis),
+      prefix: queuePrefix(env.prefix),
+    });
+  });
+  afterAll(async () => {
+    sockets.closeAll();
+    await escalations?.close();
+    await env?.stop();
+  });
+
   it('raises exactly one critical alert within 1 s on team A only, escalates, is taken once, resolves', async () => {
     const boardA = await sockets.board(A.nurse.cookie!);
     const boardB = await sockets.board(B.nurse.cookie!);
@@ -157,5 +158,64 @@ describe('a hypo on the responsible team board', () => {
 
     const metrics = await (await fetch(`${env.system.url}/metrics`)).text();
     expect(metrics).toMatch(/glucoboard_alert_latency_seconds_count\{[^}]*\} [1-9]/);
+  });
+
+  it('cancels the pending escalation when the alert is acknowledged in time', async () => {
+    const [second] = await addPatientsWithMeters(A.admin, A.teamId, 1, `second-${backend}`);
+    const boardA = await sockets.board(A.nurse.cookie!);
+    const meter = await sockets.meter(second!);
+    expect(await sendReadings(meter, { readings: series([2.6]) })).toMatchObject({ accepted: 1 });
+    await expect.poll(() => events(boardA.heard, 'alert').find((a) => a.patientId === second!.patientId)).toBeDefined();
+    const alert = events(boardA.heard, 'alert').find((a) => a.patientId === second!.patientId)!;
+    await expect.poll(async () => (await escalations.getJob(escalationJobId(alert.id)))?.opts.delay).toBe(10 * MINUTE);
+    expect((await A.nurse.post(`/api/alerts/${alert.id}/ack`, { action: 'video' })).status).toBe(200);
+    expect(await escalations.getJob(escalationJobId(alert.id))).toBeUndefined();
+  });
+
+  it('opens no_data from the scheduled scan when readings are overdue, and a reading resolves it', async () => {
+    const boardB = await sockets.board(B.nurse.cookie!);
+    expect(
+      (await B.admin.request('PUT', `/api/patients/${B.patientId}/thresholds`, { noDataMinutes: 30 })).status,
+    ).toBe(200);
+    const meter = await sockets.meter(B);
+    // The last reading the meter had was from two hours ago: overdue against 30 minutes.
+    expect(await sendReadings(meter, { readings: series([6.5], 120 * MINUTE) })).toMatchObject({ accepted: 1 });
+    await expect
+      .poll(() => events(boardB.heard, 'alert').find((a) => a.rule === 'no_data'), { timeout: 10_000 })
+      .toMatchObject({
+        patientId: B.patientId,
+        severity: 'warning',
+        state: 'open',
+      });
+    const noData = events(boardB.heard, 'alert').find((a) => a.rule === 'no_data')!;
+    expect(await sendReadings(meter, { readings: series([6.8]) })).toMatchObject({ accepted: 1 });
+    await expect
+      .poll(() => events(boardB.heard, 'alert:updated').some((a) => a.id === noData.id && a.state === 'resolved'))
+      .toBe(true);
+    expect(events(boardB.heard, 'alert').filter((a) => a.rule === 'no_data')).toHaveLength(1);
+  });
+
+  it('snoozes a rule for a patient, recorded and visible, and ends it early', async () => {
+    const made = await A.nurse.post(`/api/patients/${A.patientId}/snoozes`, {
+      rule: 'high',
+      minutes: 90,
+      note: 'steroids',
+    });
+    expect(made.status).toBe(201);
+    expect(made.body.snooze).toMatchObject({ rule: 'high', note: 'steroids', createdBy: { id: A.nurseId } });
+    const until = new Date(made.body.snooze.until).getTime();
+    expect(Math.abs(until - (Date.now() + 90 * MINUTE))).toBeLessThan(60_000);
+    expect((await A.admin.get(`/api/patients/${A.patientId}/snoozes`)).body.snoozes).toHaveLength(1);
+    const bad = await A.nurse.post(`/api/patients/${A.patientId}/snoozes`, { rule: 'sometimes', minutes: 90 });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'rule' });
+    const ended = await A.nurse.request('DELETE', `/api/patients/${A.patientId}/snoozes/${made.body.snooze.id}`);
+    expect(ended.status).toBe(200);
+    expect((await A.nurse.get(`/api/patients/${A.patientId}/snoozes`)).body.snoozes).toEqual([]);
+    const audit = await env.system.db.pool.query(
+      `select action from audit_events where patient_id = $1 and action like 'snooze.%' order by id`,
+      [A.patientId],
+    );
+    expect(audit.rows.map((r) => r.action)).toEqual(['snooze.create', 'snooze.list', 'snooze.cancel', 'snooze.list']);
   });
 });

@@ -30,6 +30,8 @@ export async function startTestSystem(backend: TestBackend = 'postgres', env: Re
       return running.system;
     },
     dataDir: target.dataDir,
+    /** Unset for the embedded database. */
+    databaseUrl: target.databaseUrl,
     prefix,
     client: () => new Client(running.system.url),
     /** Stops the system and starts it again on the same database and data directory. */
@@ -55,6 +57,18 @@ export interface TeamFixture {
   patientId: string;
   deviceId: string;
   deviceToken: string;
+}
+
+/** More patients for a team, each with a meter of the given kind, made through the public API. */
+export async function addPatientsWithMeters(admin: Client, teamId: string, count: number, tag: string, kind = 'cgm') {
+  const made: Array<{ patientId: string; deviceId: string; deviceToken: string }> = [];
+  for (let i = 0; i < count; i++) {
+    const patient = await admin.post('/api/patients', { name: `${tag} ${i}`, teamId });
+    const device = await admin.post('/api/devices', { serial: `${tag}-${i}`, kind, patientId: patient.body.id });
+    if (device.status !== 201) throw new Error(`pairing ${tag}-${i}: ${device.status} ${device.text}`);
+    made.push({ patientId: patient.body.id, deviceId: device.body.deviceId, deviceToken: device.body.token });
+  }
+  return made;
 }
 
 /** Builds a team through the public API as a sysadmin would: members, a patient and a meter. */
