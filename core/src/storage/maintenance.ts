@@ -17,7 +17,15 @@ export interface RetentionResult {
   deletedReadings: number;
   deletedKeys: number;
   deletedAuditEvents: number;
+  deletedEvaluationMarks: number;
 }
+
+/**
+ * How long `alert_evaluations` remembers an evaluated batch: longer than any job can still be
+ * retried (about a week of capped backoff, see workers/src/queues.ts), so a late retry is still
+ * recognised.
+ */
+export const EVALUATION_MEMORY_DAYS = 14;
 
 /**
  * Removes what is past its retention. TimescaleDB's own policies would do this on a server with
@@ -50,7 +58,10 @@ export async function applyRetention(
     await client.query(`select set_config('glucoboard.audit_retention', 'on', true)`);
     return (await client.query('delete from audit_events where at < $1', [auditBefore])).rowCount ?? 0;
   });
-  return { readingsBefore, droppedChunks, deletedReadings, deletedKeys, deletedAuditEvents };
+  const marksBefore = new Date(now.getTime() - EVALUATION_MEMORY_DAYS * DAY_MS);
+  const deletedEvaluationMarks =
+    (await db.pool.query('delete from alert_evaluations where evaluated_at < $1', [marksBefore])).rowCount ?? 0;
+  return { readingsBefore, droppedChunks, deletedReadings, deletedKeys, deletedAuditEvents, deletedEvaluationMarks };
 }
 
 /** Compresses readings chunks older than the given age (TimescaleDB only; a no-op elsewhere). */

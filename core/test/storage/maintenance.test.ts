@@ -66,6 +66,19 @@ describe.each(BACKENDS)('maintenance on the %s backend', (backend) => {
     expect(keys.rows.map((r) => r.seq)).toEqual([2]);
   });
 
+  it('forgets evaluated batches only after any retry of their job is long over', async () => {
+    const { patientId } = await patientWithDevice(db, 'MARKS-1');
+    await db.pool.query(
+      `insert into alert_evaluations (batch_key, patient_id, evaluated_at)
+       values ('old', $1, now() - interval '15 days'), ('recent', $1, now() - interval '13 days')`,
+      [patientId],
+    );
+    const result = await applyRetention(db, { readingRetentionDays: 3650, auditRetentionDays: 3650 });
+    expect(result.deletedEvaluationMarks).toBe(1);
+    const left = await db.pool.query('select batch_key from alert_evaluations where patient_id = $1', [patientId]);
+    expect(left.rows).toEqual([{ batch_key: 'recent' }]);
+  });
+
   it('keeps the audit trail append-only, except for the retention job', async () => {
     await db.pool.query(
       `insert into audit_events (actor_kind, action, at) values ('system', 'test.old', now() - interval '4000 days'), ('system', 'test.new', now())`,
