@@ -397,6 +397,16 @@ describe('access changes on live connections', () => {
       socket.once('connect_error', reject);
     });
 
+  it("refuses a board opened from another site with the nurse's cookie (cross-site WebSocket hijacking)", async () => {
+    const evil = connect('/board', { extraHeaders: { cookie: A.nurse.cookie!, origin: 'https://evil.example' } });
+    const refused = await new Promise<Error & { data?: { code: string } }>((resolve) =>
+      evil.once('connect_error', resolve),
+    );
+    expect(refused.data?.code).toBe('UNAUTHORIZED');
+    const own = connect('/board', { extraHeaders: { cookie: A.nurse.cookie!, origin: env.system.url } });
+    await connected(own);
+  });
+
   it("removing a nurse from the team (HTTP API) takes her open board out of the team's room at once", async () => {
     const nurse = await env.client().login('nurse@team-a.example.se', PASSWORD);
     const board = connect('/board', { extraHeaders: { cookie: nurse.cookie! } });

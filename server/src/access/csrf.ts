@@ -13,24 +13,38 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 export function sameOriginWrites(): RequestHandler {
   return (req, _res, next) => {
     if (SAFE.has(req.method)) return next();
-    const site = req.get('sec-fetch-site');
-    if (site && site !== 'same-origin' && site !== 'none') {
-      return next(new ApiError(403, 'CSRF', 'cross-site writes are refused'));
-    }
-    const origin = req.get('origin');
-    if (origin && origin !== 'null') {
-      let host: string;
-      try {
-        host = new URL(origin).host;
-      } catch {
-        return next(new ApiError(403, 'CSRF', 'the Origin header is not a URL'));
-      }
-      if (host !== req.get('host')) return next(new ApiError(403, 'CSRF', 'cross-site writes are refused'));
-    } else if (origin === 'null') {
-      return next(new ApiError(403, 'CSRF', 'writes from an opaque origin are refused'));
-    }
-    next();
+    const refusal = crossSiteRefusal({
+      secFetchSite: req.get('sec-fetch-site'),
+      origin: req.get('origin'),
+      host: req.get('host'),
+    });
+    next(refusal ? new ApiError(403, 'CSRF', refusal) : undefined);
   };
+}
+
+/**
+ * Why a browser request comes from another site, or undefined if it does not: the one check of
+ * cookie-authenticated writes and of the board's WebSocket handshake (cross-site WebSocket
+ * hijacking: a page elsewhere opening our board with the nurse's cookie).
+ */
+export function crossSiteRefusal(headers: {
+  secFetchSite: string | undefined;
+  origin: string | undefined;
+  host: string | undefined;
+}): string | undefined {
+  const { secFetchSite: site, origin } = headers;
+  if (site && site !== 'same-origin' && site !== 'none') return 'cross-site requests are refused';
+  if (origin === 'null') return 'requests from an opaque origin are refused';
+  if (origin) {
+    let host: string;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      return 'the Origin header is not a URL';
+    }
+    if (host !== headers.host) return 'cross-site requests are refused';
+  }
+  return undefined;
 }
 
 /** Writes must be JSON: this closes the "simple request" route of cross-site forms. */

@@ -2,6 +2,7 @@ import type { Namespace, Socket } from 'socket.io';
 import type { Logger } from 'pino';
 import type { Database } from '@glucoboard/core/storage';
 import { cookieValue, resolveSession, SESSION_COOKIE, type SessionPolicy } from '../access/sessions.ts';
+import { crossSiteRefusal } from '../access/csrf.ts';
 import { membershipsOf } from '../access/teams.ts';
 import { ChangeCounter } from './change-counter.ts';
 import { HandshakeError, unavailable } from './errors.ts';
@@ -57,6 +58,13 @@ export function setupBoard(nsp: Namespace, deps: { db: Database; sessionPolicy: 
   });
 
   async function authenticate(socket: Socket): Promise<BoardSocketData> {
+    const headers = socket.handshake.headers;
+    const crossSite = crossSiteRefusal({
+      secFetchSite: headers['sec-fetch-site'] as string | undefined,
+      origin: headers.origin,
+      host: headers.host,
+    });
+    if (crossSite) throw new HandshakeError('UNAUTHORIZED', crossSite);
     let token: string | undefined;
     try {
       token = cookieValue(socket.handshake.headers.cookie, SESSION_COOKIE);
