@@ -303,11 +303,10 @@ describe('manual entry (POST /api/patients/:id/readings)', () => {
     const seen: Array<{ source: string; mmol: number | null }> = [];
     board.on('reading', (r: { source: string; mmol: number | null }) => seen.push(r));
     await new Promise<void>((resolve) => board.once('connect', () => resolve()));
-    const outboxBefore = (
-      await env.system.db.pool.query<{ n: number }>('select count(*)::int as n from evaluation_outbox')
-    ).rows[0]!.n;
 
-    const measuredAt = new Date(Date.now() - 10 * MINUTE).toISOString();
+    // Newer than the meter's readings of the tests before: an older value would be history to the rules.
+    const measuredAt = new Date(Date.now() - 1000).toISOString();
+    const enteredAt = new Date();
     const answer = await nurse.post(`/api/patients/${A.patientId}/readings`, {
       measuredAt,
       mmol: 2.7,
@@ -338,13 +337,18 @@ describe('manual entry (POST /api/patients/:id/readings)', () => {
         device_serial: null,
       },
     ]);
-    const outbox = await env.system.db.pool.query('select payload from evaluation_outbox order by id desc limit 1');
-    expect(
-      (await env.system.db.pool.query<{ n: number }>('select count(*)::int as n from evaluation_outbox')).rows[0]!.n,
-    ).toBe(outboxBefore + 1);
-    expect(outbox.rows[0].payload.readings).toEqual([
-      expect.objectContaining({ patientId: A.patientId, source: 'manual', mmol: 2.7, deviceId: null, seq: null }),
-    ]);
+    // The same path to the rules as a meter's reading: 2.7 opens (or joins) the urgent_low episode.
+    await expect
+      .poll(async () =>
+        (
+          await env.system.db.pool.query(
+            `select 1 from alerts where patient_id = $1 and rule = 'urgent_low' and updated_at >= $2`,
+            [A.patientId, enteredAt],
+          )
+        ).rowCount,
+        { timeout: 15_000 },
+      )
+      .toBe(1);
     await expect.poll(() => seen.filter((r) => r.source === 'manual').map((r) => r.mmol)).toEqual([2.7]);
     const audit = await env.system.db.pool.query(
       `select 1 from audit_events where action = 'readings.manual_entry' and actor_user_id = $1 and patient_id = $2`,
@@ -370,6 +374,39 @@ describe('manual entry (POST /api/patients/:id/readings)', () => {
       expect(answer.body.error).toMatchObject({ code, ...(field ? { field } : {}) });
     }
     expect((await nurse.post(path, { measuredAt: new Date().toISOString(), mmol: null, flag: 'LO' })).status).toBe(201);
+  });
+
+  it('stores a form sent twice with one Idempotency-Key once, and replays the first answer', async () => {
+    const nurse = await env.client().login('nurse@ingest-a.example.se', 'a long enough password');
+    const path = `/api/patients/${A.patientId}/readings`;
+    const entry = { measuredAt: new Date(Date.now() - 3 * MINUTE).toISOString(), mmol: 7.7, note: 'twice' };
+    const count = async () =>
+      (
+        await env.system.db.pool.query<{ n: number }>(
+          `select count(*)::int as n from readings where patient_id = $1 and note = 'twice'`,
+          [A.patientId],
+        )
+      ).rows[0]!.n;
+    const key = { 'idempotency-key': `form-${Date.now()}` };
+    // A double click: both at once.
+    const [one, two] = await Promise.all([
+      nurse.request('POST', path, entry, key),
+      nurse.request('POST', path, entry, key),
+    ]);
+    expect([one.status, two.status].sort()).toEqual([200, 201]);
+    expect(one.body).toEqual(two.body);
+    expect(await count()).toBe(1);
+    const again = await nurse.request('POST', path, entry, key);
+    expect(again.status).toBe(200);
+    expect(await count()).toBe(1);
+    const reused = await nurse.request('POST', path, { ...entry, mmol: 7.8 }, key);
+    expect(reused.status).toBe(422);
+    expect(reused.body.error).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', field: 'Idempotency-Key' });
+    const bad = await nurse.request('POST', path, entry, { 'idempotency-key': 'två ord' });
+    expect(bad.body.error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'Idempotency-Key' });
+    // Without a key every send is a new entry, as before.
+    expect((await nurse.post(path, entry)).status).toBe(201);
+    expect(await count()).toBe(2);
   });
 });
 

@@ -7,3 +7,4 @@ export * from './outbox.ts';
 export * from './audit.ts';
 export * from './alerts.ts';
 export * from './statistics.ts';
+export * from './board.ts';

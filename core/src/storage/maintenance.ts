@@ -18,7 +18,11 @@ export interface RetentionResult {
   deletedKeys: number;
   deletedAuditEvents: number;
   deletedEvaluationMarks: number;
+  deletedEntryKeys: number;
 }
+
+/** A manual entry's Idempotency-Key guards against resends for this long. */
+export const ENTRY_KEY_DAYS = 7;
 
 /**
  * How long `alert_evaluations` remembers an evaluated batch: longer than any job can still be
@@ -61,7 +65,18 @@ export async function applyRetention(
   const marksBefore = new Date(now.getTime() - EVALUATION_MEMORY_DAYS * DAY_MS);
   const deletedEvaluationMarks =
     (await db.pool.query('delete from alert_evaluations where evaluated_at < $1', [marksBefore])).rowCount ?? 0;
-  return { readingsBefore, droppedChunks, deletedReadings, deletedKeys, deletedAuditEvents, deletedEvaluationMarks };
+  const entryKeysBefore = new Date(now.getTime() - ENTRY_KEY_DAYS * DAY_MS);
+  const deletedEntryKeys =
+    (await db.pool.query('delete from manual_entry_keys where created_at < $1', [entryKeysBefore])).rowCount ?? 0;
+  return {
+    readingsBefore,
+    droppedChunks,
+    deletedReadings,
+    deletedKeys,
+    deletedAuditEvents,
+    deletedEvaluationMarks,
+    deletedEntryKeys,
+  };
 }
 
 /** Compresses readings chunks older than the given age (TimescaleDB only; a no-op elsewhere). */

@@ -3,3 +3,4 @@ export * from './device-readings.ts';
 export * from './device-status.ts';
 export * from './alerts.ts';
 export * from './summary.ts';
+export * from './board.ts';

@@ -1,4 +1,4 @@
-import { appendEvaluation, storeManualReading } from '@glucoboard/core/storage';
+import { appendEvaluation, inTransaction, storeManualReading } from '@glucoboard/core/storage';
 import { manualReadingBody, validateReadingsBatch } from '@glucoboard/core/wire';
 import { patientAccess } from '../access/policy.ts';
 import { recordPatientEvent } from '../audit/trail.ts';
@@ -7,6 +7,22 @@ import { route, type RouteSpec } from '../http/routes.ts';
 import type { ApiDependencies } from './context.ts';
 
 const REJECTION_STATUS = 400;
+
+/**
+ * `Idempotency-Key` (optional, 1-200 visible ASCII characters, e.g. a UUID per form): a form sent
+ * twice (double click, a retry after a lost answer) stores one reading.
+ */
+function idempotencyKey(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  if (!/^[\x21-\x7e]{1,200}$/.test(header))
+    throw new ApiError(
+      400,
+      'VALIDATION_FAILED',
+      'Idempotency-Key must be 1-200 visible ASCII characters',
+      'Idempotency-Key',
+    );
+  return header;
+}
 
 /**
  * Manual entry (SPEC: municipal home-care nurses read the meter and type the value in): members
@@ -25,10 +41,14 @@ export function manualEntryRoutes(deps: ApiDependencies): RouteSpec[] {
       params: { id: 'uuid' },
       body: manualReadingBody,
       responses: {
+        200: {
+          description: 'The same entry sent again with the same Idempotency-Key: nothing stored, the first answer',
+        },
         201: { description: 'Stored, and shown live on the team board' },
+        422: { description: 'IDEMPOTENCY_KEY_REUSED: the key came with a different entry' },
         400: { description: 'OUT_OF_RANGE, FUTURE_TIMESTAMP, TOO_OLD or VALIDATION_FAILED' },
       },
-      async handle({ user, params, body, origin }) {
+      async handle({ req, user, params, body, origin }) {
         const access = await patientAccess(db, user, params.id!, 'care');
         // The device rules, so a typed value is held to exactly what a meter's would be.
         const verdict = validateReadingsBatch(
@@ -50,11 +70,33 @@ export function manualEntryRoutes(deps: ApiDependencies): RouteSpec[] {
         if (rejection) throw new ApiError(REJECTION_STATUS, rejection.code, rejection.message, rejection.field);
         const reading = verdict.accepted[0]!.reading;
 
-        const client = await db.connect();
-        let receivedAt: Date;
-        try {
-          await client.query('BEGIN');
-          ({ receivedAt } = await storeManualReading(client, {
+        const key = idempotencyKey(req.get('idempotency-key'));
+        const request = JSON.stringify({ patientId: access.patientId, body });
+        const outcome = await inTransaction(db, async (client) => {
+          if (key !== undefined) {
+            // The key row first: a concurrent resend waits on it here, then sees it committed.
+            const claimed = await client.query(
+              `insert into manual_entry_keys (user_id, idempotency_key, request) values ($1, $2, $3)
+               on conflict do nothing`,
+              [user.userId, key, request],
+            );
+            if (claimed.rowCount === 0) {
+              const earlier = await client.query<{ request: string; answer: unknown }>(
+                'select request, answer from manual_entry_keys where user_id = $1 and idempotency_key = $2',
+                [user.userId, key],
+              );
+              const row = earlier.rows[0]!;
+              if (row.request !== request)
+                throw new ApiError(
+                  422,
+                  'IDEMPOTENCY_KEY_REUSED',
+                  'this Idempotency-Key was used for a different entry',
+                  'Idempotency-Key',
+                );
+              return { replayed: true as const, answer: row.answer };
+            }
+          }
+          const { receivedAt } = await storeManualReading(client, {
             patientId: access.patientId,
             measuredAt: reading.measuredAt,
             mmol: reading.mmol,
@@ -62,7 +104,7 @@ export function manualEntryRoutes(deps: ApiDependencies): RouteSpec[] {
             meal: reading.meal,
             note: body.note ?? null,
             enteredBy: user.userId,
-          }));
+          });
           await appendEvaluation(client, {
             receivedAt: receivedAt.toISOString(),
             readings: [
@@ -79,37 +121,43 @@ export function manualEntryRoutes(deps: ApiDependencies): RouteSpec[] {
               },
             ],
           });
-          await client.query('COMMIT');
-        } catch (err) {
-          await client.query('ROLLBACK').catch(() => undefined);
-          throw err;
-        } finally {
-          client.release();
-        }
-        await recordPatientEvent(db, 'readings.manual_entry', user.userId, access, origin);
-        const live = {
-          patientId: access.patientId,
-          teamId: access.teamId,
-          measuredAt: reading.measuredAt.toISOString(),
-          mmol: reading.mmol,
-          flag: reading.flag,
-          kind: 'bgm' as const,
-          source: 'manual' as const,
-        };
-        deps.live.publishReadings([live]);
-        return {
-          status: 201,
-          body: {
+          const answer = {
             reading: {
-              ...live,
+              patientId: access.patientId,
+              teamId: access.teamId,
+              measuredAt: reading.measuredAt.toISOString(),
+              mmol: reading.mmol,
+              flag: reading.flag,
+              kind: 'bgm' as const,
+              source: 'manual' as const,
               meal: reading.meal,
               note: body.note ?? null,
               seq: null,
               enteredBy: user.userId,
-              receivedAt,
+              receivedAt: receivedAt.toISOString(),
             },
-          },
-        };
+          };
+          if (key !== undefined)
+            await client.query('update manual_entry_keys set answer = $3 where user_id = $1 and idempotency_key = $2', [
+              user.userId,
+              key,
+              JSON.stringify(answer),
+            ]);
+          return { replayed: false as const, answer };
+        });
+        // A replay is the same answer with 200: stored once, shown once.
+        if (outcome.replayed) return { status: 200, body: outcome.answer };
+        await recordPatientEvent(db, 'readings.manual_entry', user.userId, access, origin);
+        const {
+          meal: _meal,
+          note: _note,
+          seq: _seq,
+          enteredBy: _by,
+          receivedAt: _at,
+          ...live
+        } = outcome.answer.reading;
+        deps.live.publishReadings([live]);
+        return { status: 201, body: outcome.answer };
       },
     }),
   ];

@@ -34,3 +34,15 @@ create index snoozes_live on snoozes (patient_id, rule) where cancelled_at is nu
 -- deletes it when the evaluation is committed. A row published long ago and still here lost its
 -- job (Redis restarted without persistence, or flushed): the relay publishes it again.
 alter table evaluation_outbox add column published_at timestamptz;
+
+-- Manual entries sent with an Idempotency-Key (a form sent twice stores one reading): the request
+-- and the first answer, replayed to a resend. Kept a week by the retention job.
+create table manual_entry_keys (
+  user_id uuid not null references users (id) on delete cascade,
+  idempotency_key text not null,
+  request text not null,
+  answer jsonb,
+  created_at timestamptz not null default now(),
+  primary key (user_id, idempotency_key)
+);
+create index manual_entry_keys_created on manual_entry_keys (created_at);

@@ -1,0 +1,260 @@
+import type pg from 'pg';
+import type { Severity } from '../domain/alert-rules.ts';
+import { GLUCOSE_RANGES, RANGE_BOUNDS, type GlucoseRange } from '../domain/ranges.ts';
+import type { MeterFlag, ReadingSource } from '../domain/reading.ts';
+import type { AlertState } from '../wire/alerts.ts';
+
+/**
+ * What a team's live board is made of, read for the whole team at once: five set-based queries
+ * whatever the number of patients (one per kind of data, never one per patient). The arithmetic
+ * (shares, sufficiency, triage) is the domain's, in the caller; here only counting happens, next
+ * to the data: 14 + 14 days of CGM for 200 patients is about 1.6 million rows, too many to ship.
+ *
+ * Ranges are counted exactly as `glucoseRange` sorts a reading (the bounds are RANGE_BOUNDS, passed
+ * as parameters): a meter flag decides whatever number came with it, LO very low and HI very high.
+ * Control-solution readings are left out everywhere, as in the statistics.
+ */
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+const MINUTE_MS = 60_000;
+
+export interface BoardPeriod {
+  /** End of every period, exclusive; the start of nothing in the future. */
+  now: Date;
+  /** Days of the statistics period; the previous period is as long and ends where it starts. */
+  days: number;
+  sparklineHours: number;
+  sparklineBinMinutes: number;
+  /** CGM values this far back are the trend arrow's input. */
+  trendMinutes: number;
+  /** Width of a data-sufficiency slot (the CGM's expected interval). */
+  slotMinutes: number;
+}
+
+export interface BoardPatientBase {
+  id: string;
+  name: string;
+  labels: string[];
+  targetProfile: 'standard' | 'older_high_risk';
+  lastReviewedAt: Date | null;
+  lastReviewedById: string | null;
+  lastReviewedByName: string | null;
+  cgmPaired: boolean;
+  noDataMinutes: number;
+  lastReading: {
+    measuredAt: Date;
+    mmol: number | null;
+    flag: MeterFlag | null;
+    kind: 'bgm' | 'cgm';
+    source: ReadingSource;
+  } | null;
+}
+
+export type RangeCounts = Record<GlucoseRange, number>;
+
+export interface BoardPatientCounts {
+  current: RangeCounts;
+  previous: RangeCounts;
+  /** Distinct slots of the current period holding a CGM reading. */
+  cgmSlots: number;
+  /** A CGM reading lies in the current period. */
+  cgmSeen: boolean;
+}
+
+export interface BoardSparkPoint {
+  at: Date;
+  mmol: number | null;
+  min: number | null;
+  max: number | null;
+  flag: MeterFlag | null;
+}
+
+export interface BoardAlert {
+  severity: Severity;
+  state: Exclude<AlertState, 'resolved'>;
+  openedAt: Date;
+  escalated: boolean;
+}
+
+export interface BoardPatientData extends BoardPatientBase {
+  counts: BoardPatientCounts;
+  recentCgm: Array<{ measuredAt: Date; mmol: number }>;
+  sparkline: BoardSparkPoint[];
+  alerts: BoardAlert[];
+}
+
+const PATIENTS = `
+select p.id, p.display_name as name, p.labels, p.target_profile as "targetProfile",
+       p.last_reviewed_at as "lastReviewedAt", p.last_reviewed_by as "lastReviewedById", u.name as "lastReviewedByName",
+       cgm.paired is not null as "cgmPaired",
+       coalesce(pt.no_data_minutes,
+                case when cgm.paired is not null then tt.no_data_minutes_cgm else tt.no_data_minutes_bgm end) as "noDataMinutes",
+       last.measured_at as "lastMeasuredAt", last.mmol as "lastMmol", last.flag as "lastFlag",
+       last.kind as "lastKind", last.source as "lastSource"
+from patients p
+join team_thresholds tt on tt.team_id = p.team_id
+left join patient_thresholds pt on pt.patient_id = p.id
+left join users u on u.id = p.last_reviewed_by
+left join lateral (
+  select 1 as paired from devices d where d.patient_id = p.id and d.kind = 'cgm' and d.revoked_at is null limit 1
+) cgm on true
+left join lateral (
+  select r.measured_at, r.mmol, r.flag, r.kind, r.source from readings r
+  where r.patient_id = p.id and r.kind <> 'control' order by r.measured_at desc limit 1
+) last on true
+where p.team_id = $1
+order by p.display_name, p.id`;
+
+/** The consensus range of a reading as an index into GLUCOSE_RANGES, like `glucoseRange`. */
+const RANGE_INDEX = `case when r.flag = 'LO' then 0 when r.flag = 'HI' then 4
+  when r.mmol < $5::float8 then 0 when r.mmol < $6::float8 then 1 when r.mmol <= $7::float8 then 2
+  when r.mmol <= $8::float8 then 3 else 4 end`;
+
+const periodCounts = (cur: boolean) =>
+  GLUCOSE_RANGES.map((_, i) => `count(*) filter (where ${cur ? '' : 'not '}r.cur and r.rng = ${i})`).join(', ');
+
+const COUNTS = `
+select r.patient_id as "patientId",
+       array[${periodCounts(true)}]::int[] as current,
+       array[${periodCounts(false)}]::int[] as previous,
+       count(distinct floor(extract(epoch from (r.measured_at - $3::timestamptz)) / $9::float8)) filter (where r.cur and r.kind = 'cgm')::int as "cgmSlots",
+       coalesce(bool_or(r.kind = 'cgm') filter (where r.cur), false) as "cgmSeen"
+from (
+  select r.patient_id, r.measured_at, r.kind, r.measured_at >= $3::timestamptz as cur, ${RANGE_INDEX} as rng
+  from readings r
+  where r.patient_id = any($1::uuid[]) and r.measured_at >= $2::timestamptz and r.measured_at < $4::timestamptz and r.kind <> 'control'
+) r
+group by r.patient_id`;
+
+const SPARKLINE = `
+select r.patient_id as "patientId", date_bin($4::interval, r.measured_at, $2::timestamptz) as at,
+       avg(r.mmol) filter (where r.flag is null) as mmol,
+       min(r.mmol) filter (where r.flag is null) as min,
+       max(r.mmol) filter (where r.flag is null) as max,
+       case when bool_or(r.flag = 'LO') then 'LO' when bool_or(r.flag = 'HI') then 'HI' end as flag
+from readings r
+where r.patient_id = any($1::uuid[]) and r.measured_at >= $2 and r.measured_at < $3 and r.kind <> 'control'
+group by 1, 2
+order by 1, 2`;
+
+const RECENT_CGM = `
+select r.patient_id as "patientId", r.measured_at as "measuredAt", r.mmol
+from readings r
+where r.patient_id = any($1::uuid[]) and r.measured_at >= $2 and r.kind = 'cgm'
+  and r.flag is null and r.mmol is not null
+order by r.patient_id, r.measured_at`;
+
+const ALERTS = `
+select a.patient_id as "patientId", a.severity, a.state, a.opened_at as "openedAt", a.escalated
+from alerts a
+where a.patient_id = any($1::uuid[]) and a.state in ('open', 'acknowledged')`;
+
+const zeroCounts = (): RangeCounts => ({ veryLow: 0, low: 0, inRange: 0, high: 0, veryHigh: 0 });
+const countsOf = (values: number[]): RangeCounts =>
+  Object.fromEntries(GLUCOSE_RANGES.map((range, i) => [range, values[i] ?? 0])) as RangeCounts;
+
+function groupBy<T extends { patientId: string }>(rows: readonly T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const row of rows) {
+    const group = groups.get(row.patientId);
+    if (group) group.push(row);
+    else groups.set(row.patientId, [row]);
+  }
+  return groups;
+}
+
+/** The team's patients (the responsible team's, by name) with everything their board rows need. */
+export async function boardDataOf(db: Queryable, teamId: string, period: BoardPeriod): Promise<BoardPatientData[]> {
+  const now = period.now.getTime();
+  const currentFrom = new Date(now - period.days * 24 * 60 * MINUTE_MS);
+  const previousFrom = new Date(now - 2 * period.days * 24 * 60 * MINUTE_MS);
+  const sparklineFrom = new Date(now - period.sparklineHours * 60 * MINUTE_MS);
+  const trendFrom = new Date(now - period.trendMinutes * MINUTE_MS);
+
+  const patients = await db.query<{
+    id: string;
+    name: string;
+    labels: string[];
+    targetProfile: BoardPatientBase['targetProfile'];
+    lastReviewedAt: Date | null;
+    lastReviewedById: string | null;
+    lastReviewedByName: string | null;
+    cgmPaired: boolean;
+    noDataMinutes: number;
+    lastMeasuredAt: Date | null;
+    lastMmol: number | null;
+    lastFlag: MeterFlag | null;
+    lastKind: 'bgm' | 'cgm' | null;
+    lastSource: ReadingSource | null;
+  }>(PATIENTS, [teamId]);
+  const ids = patients.rows.map((p) => p.id);
+  if (ids.length === 0) return [];
+
+  const counts = await db.query<{
+    patientId: string;
+    current: number[];
+    previous: number[];
+    cgmSlots: number;
+    cgmSeen: boolean;
+  }>(COUNTS, [
+    ids,
+    previousFrom,
+    currentFrom,
+    period.now,
+    RANGE_BOUNDS.veryLowBelow,
+    RANGE_BOUNDS.lowBelow,
+    RANGE_BOUNDS.inRangeUpTo,
+    RANGE_BOUNDS.highUpTo,
+    period.slotMinutes * 60,
+  ]);
+  const sparkline = await db.query<BoardSparkPoint & { patientId: string }>(SPARKLINE, [
+    ids,
+    sparklineFrom,
+    period.now,
+    `${period.sparklineBinMinutes} minutes`,
+  ]);
+  const recent = await db.query<{ patientId: string; measuredAt: Date; mmol: number }>(RECENT_CGM, [ids, trendFrom]);
+  const alerts = await db.query<BoardAlert & { patientId: string }>(ALERTS, [ids]);
+
+  const countsOfPatient = new Map(counts.rows.map((row) => [row.patientId, row]));
+  const sparkOf = groupBy(sparkline.rows);
+  const recentOf = groupBy(recent.rows);
+  const alertsOf = groupBy(alerts.rows);
+
+  return patients.rows.map((p) => {
+    const c = countsOfPatient.get(p.id);
+    return {
+      id: p.id,
+      name: p.name,
+      labels: p.labels,
+      targetProfile: p.targetProfile,
+      lastReviewedAt: p.lastReviewedAt,
+      lastReviewedById: p.lastReviewedById,
+      lastReviewedByName: p.lastReviewedByName,
+      cgmPaired: p.cgmPaired,
+      noDataMinutes: p.noDataMinutes,
+      lastReading:
+        p.lastMeasuredAt && p.lastKind && p.lastSource
+          ? {
+              measuredAt: p.lastMeasuredAt,
+              mmol: p.lastMmol,
+              flag: p.lastFlag,
+              kind: p.lastKind,
+              source: p.lastSource,
+            }
+          : null,
+      counts: c
+        ? { current: countsOf(c.current), previous: countsOf(c.previous), cgmSlots: c.cgmSlots, cgmSeen: c.cgmSeen }
+        : { current: zeroCounts(), previous: zeroCounts(), cgmSlots: 0, cgmSeen: false },
+      recentCgm: (recentOf.get(p.id) ?? []).map(({ measuredAt, mmol }) => ({ measuredAt, mmol })),
+      sparkline: (sparkOf.get(p.id) ?? []).map(({ at, mmol, min, max, flag }) => ({ at, mmol, min, max, flag })),
+      alerts: (alertsOf.get(p.id) ?? []).map(({ severity, state, openedAt, escalated }) => ({
+        severity,
+        state,
+        openedAt,
+        escalated,
+      })),
+    };
+  });
+}

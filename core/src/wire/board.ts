@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { SEVERITIES } from '../domain/alert-rules.ts';
+import { TRIAGE_CATEGORIES } from '../domain/statistics.ts';
+
+/**
+ * The live board's first paint (`GET /api/board?teamId=`): every patient of the team in the SPEC's
+ * triage order (section 3, "The board's order"), with what a row shows. Afterwards the board
+ * follows the `/board` socket's events and asks again after every (re)connect. Values are mmol/L
+ * and percent at full precision; clients round for display. Only answers live here (names end in
+ * `View`): the query is the route's own.
+ */
+
+const instant = z.string().describe('ISO-8601, UTC');
+const percent = z.number().nullable();
+
+const rangeSharesView = z
+  .object({
+    veryLow: percent.describe('< 3.0 mmol/L or LO'),
+    low: percent.describe('3.0-3.8'),
+    inRange: percent.describe('3.9-10.0'),
+    high: percent.describe('10.1-13.9'),
+    veryHigh: percent.describe('> 13.9 or HI'),
+  })
+  .describe('Percent of readings in each consensus range; null when there are none');
+
+export const boardPatientView = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    labels: z.array(z.string()),
+    targetProfile: z.enum(['standard', 'older_high_risk']),
+    monitoring: z.enum(['bgm', 'cgm']).describe('cgm with a CGM paired or CGM readings in the last 14 days'),
+    lastReading: z
+      .object({
+        measuredAt: instant,
+        mmol: z.number().nullable(),
+        flag: z.enum(['LO', 'HI']).nullable(),
+        kind: z.enum(['bgm', 'cgm']),
+        source: z.enum(['device', 'manual', 'import']),
+      })
+      .nullable()
+      .describe('The newest reading, control solution left out; null if there is none'),
+    recentCgm: z
+      .array(z.object({ measuredAt: instant, mmol: z.number() }))
+      .describe('CGM values of the last 20 minutes, oldest first: what a trend arrow is computed from'),
+    sparkline: z
+      .array(
+        z.object({
+          at: instant.describe('Start of the bin'),
+          mmol: z.number().nullable().describe('Mean of the numeric readings in the bin; null if it had only LO/HI'),
+          min: z.number().nullable(),
+          max: z.number().nullable(),
+          flag: z.enum(['LO', 'HI']).nullable().describe('A reading in the bin showed LO (or else HI)'),
+        }),
+      )
+      .describe('The last 24 h in bins of sparklineBinMinutes, empty bins left out, oldest first'),
+    statistics: z.object({
+      ranges: rangeSharesView.describe('The last 14 days'),
+      count: z.number().int(),
+      previousRanges: rangeSharesView.describe('The 14 days before those'),
+      previousCount: z.number().int(),
+      dataSufficiency: percent.describe('Percent of the 5-minute slots of the 14 days holding a CGM reading; null without CGM'),
+      tooLittleData: z.boolean().describe('Below 70 % of expected CGM readings, or no reading for the no-data period'),
+      noDataMinutes: z.number().int().describe('The no-data period in effect for the patient'),
+    }),
+    alerts: z.object({
+      open: z.number().int(),
+      acknowledged: z.number().int(),
+      worstSeverity: z.enum(SEVERITIES).nullable().describe('Of the open and acknowledged alerts'),
+      escalated: z.boolean().describe('An open or acknowledged alert of the patient is escalated'),
+    }),
+    lastReviewed: z
+      .object({ at: instant, by: z.object({ id: z.uuid(), name: z.string() }).nullable() })
+      .nullable(),
+    triage: z.object({
+      category: z.enum(TRIAGE_CATEGORIES),
+      rank: z.number().int().describe('Position of the category in the triage order: lower is more urgent'),
+      since: instant.nullable().describe('For alert categories, when the oldest open alert of that severity opened'),
+      measure: z
+        .number()
+        .nullable()
+        .describe('For range categories, the share that flagged the patient (percent, or TIR points lost)'),
+    }),
+  })
+  .meta({ id: 'BoardPatient' });
+export type BoardPatientView = z.infer<typeof boardPatientView>;
+
+export const boardView = z
+  .object({
+    teamId: z.uuid(),
+    generatedAt: instant.describe('The "now" every number of the answer was computed at'),
+    days: z.number().int().describe('Days of the statistics period (14)'),
+    sparklineHours: z.number().int(),
+    sparklineBinMinutes: z.number().int(),
+    patients: z.array(boardPatientView).describe('Most urgent first'),
+  })
+  .meta({ id: 'Board', description: "A team's live board: its patients in triage order" });
+export type BoardView = z.infer<typeof boardView>;
