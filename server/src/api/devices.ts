@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { hashSecret, newSecret } from '@glucoboard/core/platform';
+import { hashDeviceToken, newSecret } from '@glucoboard/core/platform';
 import { pairDevice } from '@glucoboard/core/storage';
 import { newDeviceBody } from '@glucoboard/core/wire';
 import { patientAccess } from '../access/policy.ts';
@@ -52,7 +52,7 @@ export function deviceRoutes(deps: ApiDependencies): RouteSpec[] {
             serial: body.serial,
             kind: body.kind,
             patientId: access.patientId,
-            tokenHash: await hashSecret(token),
+            tokenHash: await hashDeviceToken(token),
           });
         } catch (err) {
           if ((err as { code?: string }).code === '23505')
@@ -100,7 +100,7 @@ export function deviceRoutes(deps: ApiDependencies): RouteSpec[] {
         const token = newSecret();
         await db.query(
           'update devices set token_hash = $2, token_issued_at = now(), revoked_at = null where serial = $1',
-          [deviceId, await hashSecret(token)],
+          [deviceId, await hashDeviceToken(token)],
         );
         await deps.live.deviceCredentialsChanged(deviceId);
         await recordPatientEvent(db, 'device.rotate', user.userId, access, origin, { deviceId });

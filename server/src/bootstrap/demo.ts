@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { demoClinic, demoHistory } from '@glucoboard/core/domain';
-import { hashSecret, newSecret } from '@glucoboard/core/platform';
+import { hashDeviceToken, hashSecret, newSecret } from '@glucoboard/core/platform';
 import {
   addMember,
   createPatient,
@@ -53,7 +53,7 @@ export async function seedDemoClinic(
   for (const patient of clinic.teams.flatMap((t) => t.patients)) {
     const token = newSecret();
     deviceTokens.set(patient.device.serial, token);
-    tokenHashes.set(patient.device.serial, await hashSecret(token));
+    tokenHashes.set(patient.device.serial, await hashDeviceToken(token));
   }
 
   const devices: DemoDevice[] = [];
