@@ -15,6 +15,7 @@ import {
 import { evaluatePatientReadings, type AlertChange } from './alert-evaluation.ts';
 import { openNoDataAlerts } from './no-data.ts';
 import {
+  closeWithin,
   escalationJobId,
   JOB_RETENTION,
   producerConnection,
@@ -24,6 +25,8 @@ import {
   retryDelay,
   workerConnection,
 } from './queues.ts';
+
+const CLOSE_TIMEOUT_MS = 10_000;
 
 export interface AlertingOptions {
   db: Database;
@@ -215,8 +218,13 @@ export async function startAlerting(options: AlertingOptions): Promise<Alerting>
   return {
     async close() {
       // worker.close() waits for jobs in progress, so none is cut off half done.
-      await Promise.all(workers.map((w) => w.close()));
-      await Promise.all([escalations.close(), noDataQueue.close()]);
+      await Promise.all(
+        [...workers, escalations, noDataQueue].map((closable) =>
+          closeWithin(closable, CLOSE_TIMEOUT_MS, () =>
+            log.warn({ queue: closable.name }, 'alert queue did not close in time; its jobs will be retried'),
+          ),
+        ),
+      );
       boards.disconnect();
     },
   };

@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import { Histogram } from 'prom-client';
 import type { RedisEndpoint } from '@glucoboard/core/platform';
 import { applyRetention, compressOldReadings, refreshRollups, type Database } from '@glucoboard/core/storage';
-import { JOB_RETENTION, QUEUES, producerConnection, queuePrefix, workerConnection } from './queues.ts';
+import { closeWithin, JOB_RETENTION, QUEUES, producerConnection, queuePrefix, workerConnection } from './queues.ts';
 
 export interface MaintenanceSettings {
   redisPrefix: string;
@@ -78,8 +78,10 @@ export async function startMaintenance(
     queue,
     worker,
     async close() {
-      await worker.close();
-      await queue.close();
+      for (const closable of [worker, queue])
+        await closeWithin(closable, 10_000, () =>
+          log.warn({ queue: closable.name }, 'maintenance queue did not close in time; its jobs will be retried'),
+        );
     },
   };
 }

@@ -48,3 +48,23 @@ export const JOB_RETENTION = {
   removeOnComplete: { age: 3600, count: 1000 },
   removeOnFail: { age: 7 * 86_400, count: 5000 },
 } as const;
+
+/**
+ * worker.close() waits for the jobs in hand, which is what a graceful stop wants, but it can also
+ * wait forever on a connection that is still reconnecting after a Redis restart (BullMQ issues
+ * #4656, #2430). Bounded here: after `timeoutMs` the stop goes on. Nothing is lost by that: a job
+ * cut off is retried from its lock's expiry, and every alert job is safe to run twice.
+ */
+export async function closeWithin(
+  closable: { close(): Promise<void> },
+  timeoutMs: number,
+  onTimeout: () => void,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<'expired'>((resolve) => {
+    timer = setTimeout(() => resolve('expired'), timeoutMs);
+  });
+  const outcome = await Promise.race([closable.close().then(() => 'closed' as const), expired]);
+  clearTimeout(timer);
+  if (outcome === 'expired') onTimeout();
+}
