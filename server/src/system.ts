@@ -19,6 +19,7 @@ import { apiRouter } from './api/index.ts';
 import { createApp } from './app.ts';
 import { ensureAdmin } from './bootstrap/admin.ts';
 import { seedDemoClinic } from './bootstrap/demo.ts';
+import { startDemoMeters } from './bootstrap/demo-meters.ts';
 import { readiness } from './health.ts';
 import { BatchWriter } from './ingest/batch-writer.ts';
 import { EvaluationRelay } from './ingest/evaluation-relay.ts';
@@ -183,6 +184,11 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
     });
     const { port } = server.address() as AddressInfo;
     const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+    if (config.demo) {
+      // Stopped first: the meters say goodbye while the server still listens.
+      const demoMeters = await startDemoMeters({ db, url, dataDir: config.dataDir, log });
+      stops.push(() => demoMeters.stop());
+    }
     log.info({ url, workers: Boolean(workers) }, 'glucoboard is up');
     return { url, db, redis, realtime, close: stopAll };
   } catch (err) {
