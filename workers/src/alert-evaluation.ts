@@ -10,9 +10,12 @@ import {
   RULE_SEVERITY,
   type AlertReading,
   type AlertRule,
+  type CgmPoint,
   type EpisodeState,
   type Severity,
+  type Snooze,
   type TeamThresholds,
+  type Thresholds,
   type ThresholdOverrides,
   type Transition,
 } from '@glucoboard/core/domain';
@@ -29,102 +32,188 @@ export interface AlertChange {
 }
 
 export interface PatientEvaluation {
+  patientId: string;
   teamId: string;
   escalateAfterMinutes: number;
   changes: AlertChange[];
-  /** The batch had been evaluated before (a retried job): nothing was changed now. */
+  /** The batch had been evaluated before for this patient (a retried job): nothing was changed now. */
   repeated: boolean;
 }
 
 const MINUTE = 60_000;
 
 /**
- * Applies the alert rules to one patient's newly stored readings, in one transaction that also
- * records the batch as evaluated. The patient row is locked first, so two workers evaluating the
- * same patient take turns (the rules need the episode state the other one leaves), and a batch
+ * Applies the alert rules to a committed batch of readings (any number of patients) in one
+ * transaction that also records the batch as evaluated per patient. Every query reads or writes
+ * all the batch's patients at once, so a batch of a hundred meters costs about ten round trips,
+ * not a thousand; only alert transitions are written one by one.
+ *
+ * The patients' rows are locked first, in id order (so two jobs cannot deadlock): two workers with
+ * batches of the same patient take turns, each seeing the episodes the other left. A batch
  * evaluated before is recognised by its key and changes nothing. The partial unique index
  * `alerts_one_live_episode` is the last line: a second live alert per (patient, rule) cannot exist.
  */
-export async function evaluatePatientReadings(
+export async function evaluateBatch(
   db: Database,
-  batch: { key: string; patientId: string; receivedAt: Date; readings: readonly EvaluationReading[] },
+  batch: { key: string; receivedAt: Date; readings: readonly EvaluationReading[] },
   now: Date,
-): Promise<PatientEvaluation | undefined> {
-  return inTransaction(db.pool, async (client) => {
-    const patient = await client.query<{ team_id: string; escalate_after_minutes: number }>(
-      `select p.team_id, t.escalate_after_minutes from patients p join teams t on t.id = p.team_id
-       where p.id = $1 for update of p`,
-      [batch.patientId],
-    );
-    if (patient.rowCount === 0) return undefined; // the patient was removed since
-    const { team_id: teamId, escalate_after_minutes: escalateAfterMinutes } = patient.rows[0]!;
-    const earlier = await client.query<{ changes: AlertChange[] }>(
-      'select changes from alert_evaluations where batch_key = $1 and patient_id = $2',
-      [batch.key, batch.patientId],
-    );
-    if (earlier.rowCount === 1)
-      return { teamId, escalateAfterMinutes, changes: earlier.rows[0]!.changes, repeated: true };
-
-    const readings: AlertReading[] = batch.readings.map((r) => ({
+): Promise<PatientEvaluation[]> {
+  const byPatient = new Map<string, AlertReading[]>();
+  for (const r of batch.readings) {
+    const reading: AlertReading = {
       measuredAt: new Date(r.measuredAt),
       mmol: r.mmol,
       flag: r.flag,
       kind: r.kind,
       receivedAt: batch.receivedAt,
-    }));
-    const glucose = readings.filter((r) => r.kind !== 'control');
-    const changes = new Changes();
-    if (glucose.length > 0) {
-      const times = glucose.map((r) => r.measuredAt.getTime());
-      const earliest = new Date(Math.min(...times));
-      const latest = new Date(Math.max(...times));
-      const thresholds = await thresholdsOf(client, batch.patientId, teamId, glucose);
-      const episodes = await episodesOf(client, batch.patientId, earliest);
-      const snoozes = await client.query<{ rule: AlertRule; until: Date }>(
-        `select rule, until from snoozes where patient_id = $1 and cancelled_at is null and until > $2`,
-        [batch.patientId, now],
-      );
-      const recentCgm = glucose.some((r) => r.kind === 'cgm')
-        ? (
-            await client.query<{ measuredAt: Date; mmol: number }>(
-              `select measured_at as "measuredAt", mmol from readings
-               where patient_id = $1 and kind = 'cgm' and mmol is not null and measured_at between $2 and $3`,
-              [batch.patientId, new Date(earliest.getTime() - RAPID_CHANGE_LOOKBACK_MINUTES * MINUTE), latest],
-            )
-          ).rows
-        : [];
-      const transitions = evaluate({
-        thresholds,
-        readings: glucose,
-        episodes: episodes.map((e) => e.state),
-        recentCgm,
-        snoozes: snoozes.rows,
-        now,
-      });
-      await applyTransitions(client, { patientId: batch.patientId, teamId }, episodes, transitions, glucose, changes);
+    };
+    const list = byPatient.get(r.patientId);
+    if (list) list.push(reading);
+    else byPatient.set(r.patientId, [reading]);
+  }
+  const ids = [...byPatient.keys()].sort();
+  if (ids.length === 0) return [];
+  return inTransaction(db.pool, async (client) => {
+    const patients = await client.query<{ id: string; team_id: string; escalate_after_minutes: number }>(
+      `select p.id, p.team_id, t.escalate_after_minutes from patients p join teams t on t.id = p.team_id
+       where p.id = any($1::uuid[]) order by p.id for update of p`,
+      [ids],
+    );
+    const earlier = await client.query<{ patient_id: string; changes: AlertChange[] }>(
+      'select patient_id, changes from alert_evaluations where batch_key = $1 and patient_id = any($2::uuid[])',
+      [batch.key, ids],
+    );
+    const done = new Map(earlier.rows.map((r) => [r.patient_id, r.changes]));
+    const results: PatientEvaluation[] = [];
+    const todo: Array<{ id: string; teamId: string; glucose: AlertReading[]; result: PatientEvaluation }> = [];
+    for (const p of patients.rows) {
+      const previous = done.get(p.id);
+      const result: PatientEvaluation = {
+        patientId: p.id,
+        teamId: p.team_id,
+        escalateAfterMinutes: p.escalate_after_minutes,
+        changes: previous ?? [],
+        repeated: previous !== undefined,
+      };
+      results.push(result);
+      if (previous) continue;
+      const glucose = byPatient.get(p.id)!.filter((r) => r.kind !== 'control');
+      todo.push({ id: p.id, teamId: p.team_id, glucose, result });
+    }
+    const measured = todo.filter((t) => t.glucose.length > 0);
+    if (measured.length > 0) {
+      const context = await loadContext(client, measured, now);
+      for (const t of measured) {
+        const changes = new Changes();
+        const episodes = context.episodes.get(t.id) ?? [];
+        const transitions = evaluate({
+          thresholds: context.thresholds.get(t.id)!,
+          readings: t.glucose,
+          episodes: episodes.map((e) => e.state),
+          recentCgm: context.recentCgm.get(t.id) ?? [],
+          snoozes: context.snoozes.get(t.id) ?? [],
+          now,
+        });
+        await applyTransitions(
+          client,
+          { patientId: t.id, teamId: t.teamId },
+          episodes,
+          transitions,
+          t.glucose,
+          changes,
+        );
+        t.result.changes = changes.list();
+      }
+      const latest = measured.map((t) => new Date(Math.max(...t.glucose.map((r) => r.measuredAt.getTime()))));
       // Data arriving ends a no-data episode.
-      const noData = await client.query<{ id: string }>(
-        `update alerts set state = 'resolved', resolved_at = $2, updated_at = now()
-         where patient_id = $1 and rule = 'no_data' and state <> 'resolved' returning id`,
-        [batch.patientId, latest],
+      const resolved = await client.query<{ id: string; patient_id: string }>(
+        `update alerts a set state = 'resolved', resolved_at = x.latest, updated_at = now()
+         from unnest($1::uuid[], $2::timestamptz[]) as x(patient_id, latest)
+         where a.patient_id = x.patient_id and a.rule = 'no_data' and a.state <> 'resolved'
+         returning a.id, a.patient_id`,
+        [measured.map((t) => t.id), latest],
       );
-      for (const row of noData.rows)
-        changes.add({ alertId: row.id, change: 'updated', notify: false, severity: 'warning' });
+      for (const row of resolved.rows) {
+        const t = measured.find((m) => m.id === row.patient_id)!;
+        t.result.changes.push({ alertId: row.id, change: 'updated', notify: false, severity: 'warning' });
+      }
       await client.query(
-        `insert into patient_reading_state (patient_id, last_reading_at) values ($1, $2)
+        `insert into patient_reading_state (patient_id, last_reading_at)
+         select * from unnest($1::uuid[], $2::timestamptz[])
          on conflict (patient_id) do update
            set last_reading_at = greatest(patient_reading_state.last_reading_at, excluded.last_reading_at)`,
-        [batch.patientId, latest],
+        [measured.map((t) => t.id), latest],
       );
     }
-    const list = changes.list();
-    await client.query('insert into alert_evaluations (batch_key, patient_id, changes) values ($1, $2, $3::jsonb)', [
-      batch.key,
-      batch.patientId,
-      JSON.stringify(list),
-    ]);
-    return { teamId, escalateAfterMinutes, changes: list, repeated: false };
+    if (todo.length > 0)
+      await client.query(
+        `insert into alert_evaluations (batch_key, patient_id, changes)
+         select $1, * from unnest($2::uuid[], $3::jsonb[])`,
+        [batch.key, todo.map((t) => t.id), todo.map((t) => JSON.stringify(t.result.changes))],
+      );
+    return results;
   });
+}
+
+interface EvaluationContext {
+  thresholds: Map<string, Thresholds>;
+  episodes: Map<string, StoredEpisode[]>;
+  snoozes: Map<string, Snooze[]>;
+  recentCgm: Map<string, CgmPoint[]>;
+}
+
+/** Everything the rules need for these patients, a query per kind of thing. */
+async function loadContext(
+  client: pg.PoolClient,
+  patients: ReadonlyArray<{ id: string; glucose: readonly AlertReading[] }>,
+  now: Date,
+): Promise<EvaluationContext> {
+  const ids = patients.map((p) => p.id);
+  const times = patients.flatMap((p) => p.glucose.map((r) => r.measuredAt.getTime()));
+  const earliest = Math.min(...times);
+  const latest = Math.max(...times);
+  const cgmIds = patients.filter((p) => p.glucose.some((r) => r.kind === 'cgm')).map((p) => p.id);
+  const [thresholds, episodes, snoozes, recentCgm] = await Promise.all([
+    thresholdsOf(client, patients),
+    episodesOf(client, ids, new Date(earliest - COOLDOWN_MINUTES * MINUTE)),
+    client.query<{ patient_id: string; rule: AlertRule; until: Date }>(
+      `select patient_id, rule, until from snoozes
+       where patient_id = any($1::uuid[]) and cancelled_at is null and until > $2`,
+      [ids, now],
+    ),
+    cgmIds.length === 0
+      ? Promise.resolve({ rows: [] as Array<{ patient_id: string; measuredAt: Date; mmol: number }> })
+      : client.query<{ patient_id: string; measuredAt: Date; mmol: number }>(
+          `select patient_id, measured_at as "measuredAt", mmol from readings
+           where patient_id = any($1::uuid[]) and kind = 'cgm' and mmol is not null and measured_at between $2 and $3`,
+          [cgmIds, new Date(earliest - RAPID_CHANGE_LOOKBACK_MINUTES * MINUTE), new Date(latest)],
+        ),
+  ]);
+  return {
+    thresholds,
+    episodes,
+    snoozes: groupBy(
+      snoozes.rows,
+      (r) => r.patient_id,
+      (r) => ({ rule: r.rule, until: r.until }),
+    ),
+    recentCgm: groupBy(
+      recentCgm.rows,
+      (r) => r.patient_id,
+      (r) => ({ measuredAt: r.measuredAt, mmol: r.mmol }),
+    ),
+  };
+}
+
+function groupBy<R, V>(rows: readonly R[], key: (r: R) => string, value: (r: R) => V): Map<string, V[]> {
+  const groups = new Map<string, V[]>();
+  for (const row of rows) {
+    const k = key(row);
+    const list = groups.get(k);
+    if (list) list.push(value(row));
+    else groups.set(k, [value(row)]);
+  }
+  return groups;
 }
 
 /** Per alert, the strongest change: opened beats updated, and a page is never lost in the merge. */
@@ -144,11 +233,10 @@ class Changes {
 
 async function thresholdsOf(
   client: pg.PoolClient,
-  patientId: string,
-  teamId: string,
-  readings: readonly AlertReading[],
-) {
+  patients: ReadonlyArray<{ id: string; glucose: readonly AlertReading[] }>,
+): Promise<Map<string, Thresholds>> {
   const found = await client.query<{
+    patient_id: string;
     urgent_low: number | null;
     low: number | null;
     high: number | null;
@@ -162,35 +250,41 @@ async function thresholdsOf(
     p_urgent_high: number | null;
     p_no_data_minutes: number | null;
   }>(
-    `select t.urgent_low, t.low, t.high, t.urgent_high, t.no_data_minutes_bgm, t.no_data_minutes_cgm,
-            t.rapid_change_mmol_per_min,
-            p.urgent_low as p_urgent_low, p.low as p_low, p.high as p_high, p.urgent_high as p_urgent_high,
-            p.no_data_minutes as p_no_data_minutes
-     from (select $2::uuid as team_id) x
-     left join team_thresholds t on t.team_id = x.team_id
-     left join patient_thresholds p on p.patient_id = $1`,
-    [patientId, teamId],
+    `select p.id as patient_id, t.urgent_low, t.low, t.high, t.urgent_high, t.no_data_minutes_bgm,
+            t.no_data_minutes_cgm, t.rapid_change_mmol_per_min,
+            o.urgent_low as p_urgent_low, o.low as p_low, o.high as p_high, o.urgent_high as p_urgent_high,
+            o.no_data_minutes as p_no_data_minutes
+     from patients p
+     left join team_thresholds t on t.team_id = p.team_id
+     left join patient_thresholds o on o.patient_id = p.id
+     where p.id = any($1::uuid[])`,
+    [patients.map((p) => p.id)],
   );
-  const row = found.rows[0]!;
-  const team: TeamThresholds = {
-    urgentLow: row.urgent_low ?? DEFAULT_THRESHOLDS.urgentLow,
-    low: row.low ?? DEFAULT_THRESHOLDS.low,
-    high: row.high ?? DEFAULT_THRESHOLDS.high,
-    urgentHigh: row.urgent_high ?? DEFAULT_THRESHOLDS.urgentHigh,
-    noDataMinutes: {
-      bgm: row.no_data_minutes_bgm ?? DEFAULT_THRESHOLDS.noDataMinutes.bgm,
-      cgm: row.no_data_minutes_cgm ?? DEFAULT_THRESHOLDS.noDataMinutes.cgm,
-    },
-    rapidChangeMmolPerMin: row.rapid_change_mmol_per_min ?? DEFAULT_THRESHOLDS.rapidChangeMmolPerMin,
-  };
-  const overrides: ThresholdOverrides = {
-    urgentLow: row.p_urgent_low,
-    low: row.p_low,
-    high: row.p_high,
-    urgentHigh: row.p_urgent_high,
-    noDataMinutes: row.p_no_data_minutes,
-  };
-  return effectiveThresholds(team, overrides, readings.some((r) => r.kind === 'cgm') ? 'cgm' : 'bgm');
+  const glucoseOf = new Map(patients.map((p) => [p.id, p.glucose]));
+  const result = new Map<string, Thresholds>();
+  for (const row of found.rows) {
+    const team: TeamThresholds = {
+      urgentLow: row.urgent_low ?? DEFAULT_THRESHOLDS.urgentLow,
+      low: row.low ?? DEFAULT_THRESHOLDS.low,
+      high: row.high ?? DEFAULT_THRESHOLDS.high,
+      urgentHigh: row.urgent_high ?? DEFAULT_THRESHOLDS.urgentHigh,
+      noDataMinutes: {
+        bgm: row.no_data_minutes_bgm ?? DEFAULT_THRESHOLDS.noDataMinutes.bgm,
+        cgm: row.no_data_minutes_cgm ?? DEFAULT_THRESHOLDS.noDataMinutes.cgm,
+      },
+      rapidChangeMmolPerMin: row.rapid_change_mmol_per_min ?? DEFAULT_THRESHOLDS.rapidChangeMmolPerMin,
+    };
+    const overrides: ThresholdOverrides = {
+      urgentLow: row.p_urgent_low,
+      low: row.p_low,
+      high: row.p_high,
+      urgentHigh: row.p_urgent_high,
+      noDataMinutes: row.p_no_data_minutes,
+    };
+    const kind = glucoseOf.get(row.patient_id)!.some((r) => r.kind === 'cgm') ? 'cgm' : 'bgm';
+    result.set(row.patient_id, effectiveThresholds(team, overrides, kind));
+  }
+  return result;
 }
 
 interface StoredEpisode {
@@ -199,9 +293,14 @@ interface StoredEpisode {
 }
 
 /** Live episodes, and those resolved recently enough to continue (cooldown) for this batch. */
-async function episodesOf(client: pg.PoolClient, patientId: string, earliest: Date): Promise<StoredEpisode[]> {
+async function episodesOf(
+  client: pg.PoolClient,
+  patientIds: readonly string[],
+  resolvedSince: Date,
+): Promise<Map<string, StoredEpisode[]>> {
   const found = await client.query<{
     id: string;
+    patient_id: string;
     rule: AlertRule;
     state: EpisodeState['state'];
     first_reading_at: Date;
@@ -212,27 +311,31 @@ async function episodesOf(client: pg.PoolClient, patientId: string, earliest: Da
     resolved_at: Date | null;
     retrospective: boolean;
   }>(
-    `select id, rule, state, first_reading_at, last_reading_at, worst_mmol, worst_reading_at, reading_count,
-            resolved_at, retrospective
+    `select id, patient_id, rule, state, first_reading_at, last_reading_at, worst_mmol, worst_reading_at,
+            reading_count, resolved_at, retrospective
      from alerts
-     where patient_id = $1 and rule <> 'no_data' and first_reading_at is not null
+     where patient_id = any($1::uuid[]) and rule <> 'no_data' and first_reading_at is not null
        and (state <> 'resolved' or resolved_at >= $2)`,
-    [patientId, new Date(earliest.getTime() - COOLDOWN_MINUTES * MINUTE)],
+    [patientIds, resolvedSince],
   );
-  return found.rows.map((r) => ({
-    id: r.id,
-    state: {
-      rule: r.rule,
-      state: r.state,
-      firstReadingAt: r.first_reading_at,
-      lastReadingAt: r.last_reading_at,
-      worstMmol: r.worst_mmol,
-      worstReadingAt: r.worst_reading_at,
-      readingCount: r.reading_count,
-      retrospective: r.retrospective,
-      ...(r.resolved_at ? { resolvedAt: r.resolved_at } : {}),
-    },
-  }));
+  return groupBy(
+    found.rows,
+    (r) => r.patient_id,
+    (r): StoredEpisode => ({
+      id: r.id,
+      state: {
+        rule: r.rule,
+        state: r.state,
+        firstReadingAt: r.first_reading_at,
+        lastReadingAt: r.last_reading_at,
+        worstMmol: r.worst_mmol,
+        worstReadingAt: r.worst_reading_at,
+        readingCount: r.reading_count,
+        retrospective: r.retrospective,
+        ...(r.resolved_at ? { resolvedAt: r.resolved_at } : {}),
+      },
+    }),
+  );
 }
 
 /** The alert row of the episode each rule's transitions concern: the engine's own choice. */

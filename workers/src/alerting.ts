@@ -10,9 +10,8 @@ import {
   removeEvaluations,
   type Database,
   type EvaluationBatch,
-  type EvaluationReading,
 } from '@glucoboard/core/storage';
-import { evaluatePatientReadings, type AlertChange } from './alert-evaluation.ts';
+import { evaluateBatch, type AlertChange } from './alert-evaluation.ts';
 import { openNoDataAlerts } from './no-data.ts';
 import {
   closeWithin,
@@ -138,18 +137,11 @@ export async function startAlerting(options: AlertingOptions): Promise<Alerting>
     QUEUES.evaluation,
     timed(QUEUES.evaluation, async (job: Job<EvaluationBatch & { outboxId?: number }>) => {
       const receivedAt = new Date(job.data.receivedAt);
-      const byPatient = new Map<string, EvaluationReading[]>();
-      for (const r of job.data.readings) {
-        const list = byPatient.get(r.patientId);
-        if (list) list.push(r);
-        else byPatient.set(r.patientId, [r]);
-      }
+      const evaluated = await evaluateBatch(db, { key: job.id!, receivedAt, readings: job.data.readings }, new Date());
       const fresh: AlertChange[] = [];
       const repeated: AlertChange[] = [];
       const pages: Array<{ change: AlertChange; escalateAfterMinutes: number }> = [];
-      for (const [patientId, readings] of byPatient) {
-        const result = await evaluatePatientReadings(db, { key: job.id!, patientId, receivedAt, readings }, new Date());
-        if (!result) continue;
+      for (const result of evaluated) {
         (result.repeated ? repeated : fresh).push(...result.changes);
         for (const change of result.changes)
           if (change.notify && change.severity === 'critical')
@@ -173,7 +165,7 @@ export async function startAlerting(options: AlertingOptions): Promise<Alerting>
         );
       // Done: the batch leaves the outbox (a retry of this job after here finds every patient evaluated).
       if (job.data.outboxId !== undefined) await removeEvaluations(db.pool, [job.data.outboxId]);
-      return { patients: byPatient.size, changes: fresh.length + repeated.length };
+      return { patients: evaluated.length, changes: fresh.length + repeated.length };
     }),
     { ...workerOptions, concurrency: options.concurrency ?? 1 },
   );

@@ -1,13 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, storeDeviceReadings, type EvaluationReading } from '@glucoboard/core/storage';
 import { BACKENDS, openTestDatabase, patientWithDevice } from '../../core/test/support/databases.ts';
-import { evaluatePatientReadings } from '../src/alert-evaluation.ts';
+import { evaluateBatch, type PatientEvaluation } from '../src/alert-evaluation.ts';
 import { openNoDataAlerts } from '../src/no-data.ts';
 
 // The alert worker's database half, on both backends: what a batch does to the stored episodes,
 // and that a retried or parallel evaluation cannot count or open anything twice.
 
 const MINUTE = 60_000;
+
+/** One patient's batch through the batch evaluation; the patient's result. */
+async function evaluatePatientReadings(
+  db: Awaited<ReturnType<typeof openTestDatabase>>,
+  batch: { key: string; patientId: string; receivedAt: Date; readings: EvaluationReading[] },
+  now: Date,
+): Promise<PatientEvaluation | undefined> {
+  const results = await evaluateBatch(db, batch, now);
+  return results.find((r) => r.patientId === batch.patientId);
+}
 
 describe.each(BACKENDS)('alert evaluation on %s', (backend) => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
@@ -71,12 +81,40 @@ describe.each(BACKENDS)('alert evaluation on %s', (backend) => {
     ]);
     const again = await evaluatePatientReadings(db, batch, new Date());
     expect(again).toEqual({ ...first, repeated: true });
+    expect(again!.patientId).toBe(p.patientId);
     const alerts = await alertsOf(p.patientId);
     expect(alerts.map((a) => [a.rule, a.state, a.reading_count, a.worst_mmol])).toEqual([
       ['low', 'open', 1, 3.6],
       ['urgent_low', 'open', 2, 2.5],
     ]);
     expect(alerts.every((a) => a.notified_at !== null)).toBe(true);
+  });
+
+  it('evaluates a group-commit batch of many patients at once, each on its own readings', async () => {
+    const fleet = await Promise.all([0, 1, 2, 3, 4].map(() => patient()));
+    const readings = (
+      await Promise.all(fleet.map((p, i) => stored(p, i === 2 ? [4.4, 2.9] : [5.5, 6.0], 0, 900)))
+    ).flat();
+    const results = await evaluateBatch(db, { key: 'group', receivedAt: new Date(), readings }, new Date());
+    expect(results.map((r) => r.patientId).sort()).toEqual(fleet.map((p) => p.patientId).sort());
+    for (const [i, p] of fleet.entries()) {
+      const alerts = await alertsOf(p.patientId);
+      expect(alerts.map((a) => a.rule)).toEqual(i === 2 ? ['urgent_low'] : []);
+      expect(results.find((r) => r.patientId === p.patientId)!.changes).toHaveLength(i === 2 ? 1 : 0);
+    }
+    const marks = await db.pool.query('select count(*)::int as n from alert_evaluations where batch_key = $1', [
+      'group',
+    ]);
+    expect(marks.rows[0].n).toBe(5);
+    const state = await db.pool.query(
+      'select count(*)::int as n from patient_reading_state where patient_id = any($1)',
+      [fleet.map((p) => p.patientId)],
+    );
+    expect(state.rows[0].n).toBe(5);
+    // The whole batch again (a retried job): every patient recognised, nothing counted twice.
+    const again = await evaluateBatch(db, { key: 'group', receivedAt: new Date(), readings }, new Date());
+    expect(again.every((r) => r.repeated)).toBe(true);
+    expect((await alertsOf(fleet[2]!.patientId))[0]).toMatchObject({ reading_count: 1 });
   });
 
   it('keeps one live alert per rule when batches of one patient are evaluated in parallel', async () => {
