@@ -70,6 +70,7 @@ const towardsTeamB: Record<string, (b: TeamFixture, a: TeamFixture) => Request> 
   'PUT /api/teams/:teamId/thresholds': (b) => ({ path: `/api/teams/${b.teamId}/thresholds`, body: { low: 4.2 } }),
   'GET /api/audit': (b) => ({ path: `/api/audit?patientId=${b.patientId}` }),
   'GET /api/alerts': (b) => ({ path: `/api/alerts?teamId=${b.teamId}` }),
+  'GET /api/board': (b) => ({ path: `/api/board?teamId=${b.teamId}` }),
   'GET /api/alerts/:id': () => ({ path: `/api/alerts/${bAlertId}` }),
   'POST /api/alerts/:id/ack': () => ({ path: `/api/alerts/${bAlertId}/ack`, body: { action: 'phone' } }),
   'POST /api/alerts/:id/resolve': () => ({ path: `/api/alerts/${bAlertId}/resolve`, body: {} }),

@@ -9,6 +9,8 @@ import {
   storeLanguage,
   translate,
 } from '../src/lib/i18n';
+import { ALERT_RULES, GLUCOSE_RANGES, TRIAGE_CATEGORIES } from '../src/lib/domain';
+import { TREND_DIRECTIONS } from '../src/lib/trend';
 
 function memoryStorage(initial: Record<string, string> = {}): Pick<Storage, 'getItem' | 'setItem'> {
   const values = new Map(Object.entries(initial));
@@ -48,9 +50,14 @@ describe('dictionaries', () => {
     }
   });
 
-  it('says plainly in both languages that sign-in and the live board come later', () => {
-    expect(translate('sv', 'about.coming')).toMatch(/Inloggning.*nästa versioner/);
-    expect(translate('en', 'about.coming')).toMatch(/Sign-in.*next releases/);
+  it('names every triage category, alert rule, range and trend direction in both languages', () => {
+    const keys = [
+      ...TRIAGE_CATEGORIES.map((c) => `triage.${c}`),
+      ...ALERT_RULES.map((r) => `rule.${r}`),
+      ...GLUCOSE_RANGES.map((r) => `range.${r}`),
+      ...TREND_DIRECTIONS.map((d) => `trend.${d}`),
+    ];
+    for (const language of LANGUAGES) for (const key of keys) expect(dictionaries[language]).toHaveProperty([key]);
   });
 });
 

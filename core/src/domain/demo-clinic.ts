@@ -9,7 +9,7 @@ import {
   type GlucoseProfile,
   type PatientProfileName,
 } from './glucose-model.ts';
-import { normal, seededRandom } from './random.ts';
+import { normal, seededRandom, seedFor } from './random.ts';
 import type { DeviceKind, DeviceReading, MealMarker, ReadingKind } from './reading.ts';
 
 /**
@@ -252,8 +252,8 @@ interface Planned {
  * from 0. The patient's serial is mixed into the seed, so patients on one preset differ.
  */
 export function demoHistory(patient: DemoPatient, from: Date, to: Date, seed: number): DeviceReading[] {
-  const patientSeed = mixSeed(seed, patient.device.serial);
-  const random = seededRandom(mixSeed(patientSeed, 'device'));
+  const patientSeed = seedFor(seed, patient.device.serial);
+  const random = seededRandom(seedFor(patientSeed, 'device'));
   const [start, end] = [from.getTime(), to.getTime()];
   const model = createGlucoseModel(patient.profile, patientSeed, new Date(start - SENSOR_LAG));
   const calibration = sensorCalibration(random);
@@ -332,11 +332,4 @@ function planFingersticks(start: number, end: number, model: GlucoseModel, rando
   }
   // A meter keeps whole seconds.
   return plan.map((p) => ({ ...p, at: Math.round(p.at / SECOND) * SECOND })).filter((p) => p.at >= start && p.at < end);
-}
-
-/** A seed for one purpose of one thing (FNV-1a over the text, starting from the seed). */
-function mixSeed(seed: number, text: string): number {
-  let hash = (0x811c9dc5 ^ seed) >>> 0;
-  for (const char of text) hash = Math.imul(hash ^ char.codePointAt(0)!, 0x01000193) >>> 0;
-  return hash;
 }

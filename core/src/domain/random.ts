@@ -18,3 +18,13 @@ export function normal(random: () => number): number {
   const u = Math.max(random(), Number.EPSILON);
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
 }
+
+/**
+ * A seed for one purpose of one thing (FNV-1a over the text, starting from the seed), so each
+ * thing, and each concern of a thing, draws from its own stream.
+ */
+export function seedFor(seed: number, text: string): number {
+  let hash = (0x811c9dc5 ^ seed) >>> 0;
+  for (const char of text) hash = Math.imul(hash ^ char.codePointAt(0)!, 0x01000193) >>> 0;
+  return hash;
+}

@@ -20,7 +20,7 @@ type Queryable = pg.Pool | pg.PoolClient;
 const MINUTE_MS = 60_000;
 
 export interface BoardPeriod {
-  /** End of every period, exclusive; the start of nothing in the future. */
+  /** End of every period, exclusive: the time of the request. */
   now: Date;
   /** Days of the statistics period; the previous period is as long and ends where it starts. */
   days: number;
@@ -67,6 +67,8 @@ export interface BoardSparkPoint {
   mmol: number | null;
   min: number | null;
   max: number | null;
+  /** Numeric readings in the bin (a live reading updates the mean with it). */
+  count: number;
   flag: MeterFlag | null;
 }
 
@@ -77,8 +79,7 @@ export interface BoardAlert {
   escalated: boolean;
 }
 
-export interface BoardPatientData extends BoardPatientBase {
-  counts: BoardPatientCounts;
+export interface BoardPatientLive extends BoardPatientBase {
   recentCgm: Array<{ measuredAt: Date; mmol: number }>;
   sparkline: BoardSparkPoint[];
   alerts: BoardAlert[];
@@ -118,7 +119,8 @@ const COUNTS = `
 select r.patient_id as "patientId",
        array[${periodCounts(true)}]::int[] as current,
        array[${periodCounts(false)}]::int[] as previous,
-       count(distinct floor(extract(epoch from (r.measured_at - $3::timestamptz)) / $9::float8)) filter (where r.cur and r.kind = 'cgm')::int as "cgmSlots",
+       count(distinct date_bin($9::interval, r.measured_at, $3::timestamptz)) filter (where r.cur and r.kind = 'cgm')::int
+         as "cgmSlots",
        coalesce(bool_or(r.kind = 'cgm') filter (where r.cur), false) as "cgmSeen"
 from (
   select r.patient_id, r.measured_at, r.kind, r.measured_at >= $3::timestamptz as cur, ${RANGE_INDEX} as rng
@@ -132,6 +134,7 @@ select r.patient_id as "patientId", date_bin($4::interval, r.measured_at, $2::ti
        avg(r.mmol) filter (where r.flag is null) as mmol,
        min(r.mmol) filter (where r.flag is null) as min,
        max(r.mmol) filter (where r.flag is null) as max,
+       (count(r.mmol) filter (where r.flag is null))::int as count,
        case when bool_or(r.flag = 'LO') then 'LO' when bool_or(r.flag = 'HI') then 'HI' end as flag
 from readings r
 where r.patient_id = any($1::uuid[]) and r.measured_at >= $2 and r.measured_at < $3 and r.kind <> 'control'
@@ -164,11 +167,16 @@ function groupBy<T extends { patientId: string }>(rows: readonly T[]): Map<strin
   return groups;
 }
 
-/** The team's patients (the responsible team's, by name) with everything their board rows need. */
-export async function boardDataOf(db: Queryable, teamId: string, period: BoardPeriod): Promise<BoardPatientData[]> {
+/**
+ * The team's patients (the responsible team's, by name) with what their rows show of the present:
+ * last reading, sparkline, trend input and live alerts. Four queries for the whole team.
+ */
+export async function boardPatientsOf(
+  db: Queryable,
+  teamId: string,
+  period: Omit<BoardPeriod, 'days' | 'slotMinutes'>,
+): Promise<BoardPatientLive[]> {
   const now = period.now.getTime();
-  const currentFrom = new Date(now - period.days * 24 * 60 * MINUTE_MS);
-  const previousFrom = new Date(now - 2 * period.days * 24 * 60 * MINUTE_MS);
   const sparklineFrom = new Date(now - period.sparklineHours * 60 * MINUTE_MS);
   const trendFrom = new Date(now - period.trendMinutes * MINUTE_MS);
 
@@ -191,23 +199,6 @@ export async function boardDataOf(db: Queryable, teamId: string, period: BoardPe
   const ids = patients.rows.map((p) => p.id);
   if (ids.length === 0) return [];
 
-  const counts = await db.query<{
-    patientId: string;
-    current: number[];
-    previous: number[];
-    cgmSlots: number;
-    cgmSeen: boolean;
-  }>(COUNTS, [
-    ids,
-    previousFrom,
-    currentFrom,
-    period.now,
-    RANGE_BOUNDS.veryLowBelow,
-    RANGE_BOUNDS.lowBelow,
-    RANGE_BOUNDS.inRangeUpTo,
-    RANGE_BOUNDS.highUpTo,
-    period.slotMinutes * 60,
-  ]);
   const sparkline = await db.query<BoardSparkPoint & { patientId: string }>(SPARKLINE, [
     ids,
     sparklineFrom,
@@ -216,45 +207,80 @@ export async function boardDataOf(db: Queryable, teamId: string, period: BoardPe
   ]);
   const recent = await db.query<{ patientId: string; measuredAt: Date; mmol: number }>(RECENT_CGM, [ids, trendFrom]);
   const alerts = await db.query<BoardAlert & { patientId: string }>(ALERTS, [ids]);
-
-  const countsOfPatient = new Map(counts.rows.map((row) => [row.patientId, row]));
   const sparkOf = groupBy(sparkline.rows);
   const recentOf = groupBy(recent.rows);
   const alertsOf = groupBy(alerts.rows);
 
-  return patients.rows.map((p) => {
-    const c = countsOfPatient.get(p.id);
-    return {
-      id: p.id,
-      name: p.name,
-      labels: p.labels,
-      targetProfile: p.targetProfile,
-      lastReviewedAt: p.lastReviewedAt,
-      lastReviewedById: p.lastReviewedById,
-      lastReviewedByName: p.lastReviewedByName,
-      cgmPaired: p.cgmPaired,
-      noDataMinutes: p.noDataMinutes,
-      lastReading:
-        p.lastMeasuredAt && p.lastKind && p.lastSource
-          ? {
-              measuredAt: p.lastMeasuredAt,
-              mmol: p.lastMmol,
-              flag: p.lastFlag,
-              kind: p.lastKind,
-              source: p.lastSource,
-            }
-          : null,
-      counts: c
+  return patients.rows.map((p) => ({
+    id: p.id,
+    name: p.name,
+    labels: p.labels,
+    targetProfile: p.targetProfile,
+    lastReviewedAt: p.lastReviewedAt,
+    lastReviewedById: p.lastReviewedById,
+    lastReviewedByName: p.lastReviewedByName,
+    cgmPaired: p.cgmPaired,
+    noDataMinutes: p.noDataMinutes,
+    lastReading:
+      p.lastMeasuredAt && p.lastKind && p.lastSource
+        ? { measuredAt: p.lastMeasuredAt, mmol: p.lastMmol, flag: p.lastFlag, kind: p.lastKind, source: p.lastSource }
+        : null,
+    recentCgm: (recentOf.get(p.id) ?? []).map(({ measuredAt, mmol }) => ({ measuredAt, mmol })),
+    sparkline: (sparkOf.get(p.id) ?? []).map(({ at, mmol, min, max, count, flag }) => ({
+      at,
+      mmol,
+      min,
+      max,
+      count,
+      flag,
+    })),
+    alerts: (alertsOf.get(p.id) ?? []).map(({ severity, state, openedAt, escalated }) => ({
+      severity,
+      state,
+      openedAt,
+      escalated,
+    })),
+  }));
+}
+
+/**
+ * Range counts of the statistics period and the one before it, and the CGM slots of the current
+ * one, for each patient (zero counts for a patient without readings). One scan of the readings.
+ */
+export async function boardCountsOf(
+  db: Queryable,
+  patientIds: readonly string[],
+  period: Pick<BoardPeriod, 'now' | 'days' | 'slotMinutes'>,
+): Promise<Map<string, BoardPatientCounts>> {
+  const counts = new Map<string, BoardPatientCounts>();
+  if (patientIds.length === 0) return counts;
+  const now = period.now.getTime();
+  const rows = await db.query<{
+    patientId: string;
+    current: number[];
+    previous: number[];
+    cgmSlots: number;
+    cgmSeen: boolean;
+  }>(COUNTS, [
+    patientIds,
+    new Date(now - 2 * period.days * 24 * 60 * MINUTE_MS),
+    new Date(now - period.days * 24 * 60 * MINUTE_MS),
+    period.now,
+    RANGE_BOUNDS.veryLowBelow,
+    RANGE_BOUNDS.lowBelow,
+    RANGE_BOUNDS.inRangeUpTo,
+    RANGE_BOUNDS.highUpTo,
+    `${period.slotMinutes} minutes`,
+  ]);
+  const found = new Map(rows.rows.map((row) => [row.patientId, row]));
+  for (const id of patientIds) {
+    const c = found.get(id);
+    counts.set(
+      id,
+      c
         ? { current: countsOf(c.current), previous: countsOf(c.previous), cgmSlots: c.cgmSlots, cgmSeen: c.cgmSeen }
         : { current: zeroCounts(), previous: zeroCounts(), cgmSlots: 0, cgmSeen: false },
-      recentCgm: (recentOf.get(p.id) ?? []).map(({ measuredAt, mmol }) => ({ measuredAt, mmol })),
-      sparkline: (sparkOf.get(p.id) ?? []).map(({ at, mmol, min, max, flag }) => ({ at, mmol, min, max, flag })),
-      alerts: (alertsOf.get(p.id) ?? []).map(({ severity, state, openedAt, escalated }) => ({
-        severity,
-        state,
-        openedAt,
-        escalated,
-      })),
-    };
-  });
+    );
+  }
+  return counts;
 }

@@ -50,6 +50,7 @@ export const boardPatientView = z
           mmol: z.number().nullable().describe('Mean of the numeric readings in the bin; null if it had only LO/HI'),
           min: z.number().nullable(),
           max: z.number().nullable(),
+          count: z.number().int().describe('Numeric readings in the bin'),
           flag: z.enum(['LO', 'HI']).nullable().describe('A reading in the bin showed LO (or else HI)'),
         }),
       )
@@ -59,7 +60,9 @@ export const boardPatientView = z
       count: z.number().int(),
       previousRanges: rangeSharesView.describe('The 14 days before those'),
       previousCount: z.number().int(),
-      dataSufficiency: percent.describe('Percent of the 5-minute slots of the 14 days holding a CGM reading; null without CGM'),
+      dataSufficiency: percent.describe(
+        'Percent of the 5-minute slots of the 14 days holding a CGM reading; null without CGM',
+      ),
       tooLittleData: z.boolean().describe('Below 70 % of expected CGM readings, or no reading for the no-data period'),
       noDataMinutes: z.number().int().describe('The no-data period in effect for the patient'),
     }),
@@ -69,9 +72,7 @@ export const boardPatientView = z
       worstSeverity: z.enum(SEVERITIES).nullable().describe('Of the open and acknowledged alerts'),
       escalated: z.boolean().describe('An open or acknowledged alert of the patient is escalated'),
     }),
-    lastReviewed: z
-      .object({ at: instant, by: z.object({ id: z.uuid(), name: z.string() }).nullable() })
-      .nullable(),
+    lastReviewed: z.object({ at: instant, by: z.object({ id: z.uuid(), name: z.string() }).nullable() }).nullable(),
     triage: z.object({
       category: z.enum(TRIAGE_CATEGORIES),
       rank: z.number().int().describe('Position of the category in the triage order: lower is more urgent'),
@@ -88,7 +89,10 @@ export type BoardPatientView = z.infer<typeof boardPatientView>;
 export const boardView = z
   .object({
     teamId: z.uuid(),
-    generatedAt: instant.describe('The "now" every number of the answer was computed at'),
+    generatedAt: instant.describe('When the answer was made: readings, sparklines and alerts are as of then'),
+    statisticsAt: instant.describe(
+      'End of the statistics periods (time in ranges, data sufficiency): at most a minute before generatedAt',
+    ),
     days: z.number().int().describe('Days of the statistics period (14)'),
     sparklineHours: z.number().int(),
     sparklineBinMinutes: z.number().int(),

@@ -6,6 +6,7 @@ import { openApiDocument, routerFor, type RouteSpec } from '../http/routes.ts';
 import { alertRoutes } from './alerts.ts';
 import { auditRoutes } from './audit.ts';
 import { authRoutes } from './auth.ts';
+import { boardRoutes } from './board.ts';
 import type { ApiDependencies } from './context.ts';
 import { deviceRoutes } from './devices.ts';
 import { manualEntryRoutes } from './manual-entry.ts';
@@ -27,6 +28,7 @@ export function apiRoutes(deps: ApiDependencies): RouteSpec[] {
     ...gatewayRoutes(deps),
     ...alertRoutes(deps),
     ...auditRoutes(deps),
+    ...boardRoutes(deps),
   ];
 }
 

@@ -1,3 +1,23 @@
+import { redirect } from '@sveltejs/kit';
+import { session } from '$lib/session.svelte';
+import type { LayoutLoad } from './$types';
+
 // A client-only single-page app: the server hands out index.html for every route.
 export const ssr = false;
 export const prerender = false;
+
+/** Pages anyone may open; everything else needs a session (GET /api/me). */
+const PUBLIC = new Set(['/login']);
+
+/**
+ * The route guard. It asks the server on every navigation, so an ended session sends the user to
+ * the sign-in page at the next click; the sign-in page returns her to where she was going.
+ */
+export const load: LayoutLoad = async ({ fetch, url, depends }) => {
+  depends('app:session');
+  const me = await session.load(fetch);
+  if (!me && !PUBLIC.has(url.pathname)) {
+    redirect(307, `/login?next=${encodeURIComponent(url.pathname + url.search)}`);
+  }
+  return {};
+};
