@@ -20,15 +20,24 @@ describe('VerifiedDeviceCache', () => {
     expect(VerifiedDeviceCache.key('ab', 'c')).not.toBe(VerifiedDeviceCache.key('a', 'bc'));
   });
 
-  it('forgets an entry when its time is up, counted from verification', () => {
+  it('forgets an entry unused for its TTL, and any entry at its maximum age however much it is used', () => {
     let now = 1_000;
-    const cache = new VerifiedDeviceCache({ ttlMs: 300_000, maxEntries: 10, now: () => now });
+    const cache = new VerifiedDeviceCache({ ttlMs: 300_000, maxAgeMs: 900_000, maxEntries: 10, now: () => now });
     cache.set('k', device('A'));
     now += 299_999;
     expect(cache.get('k')).toEqual(device('A'));
-    now += 1;
+    // Used just now: another five minutes from here.
+    now += 299_999;
+    expect(cache.get('k')).toEqual(device('A'));
+    now += 299_999;
+    expect(cache.get('k')).toEqual(device('A'));
+    // Fifteen minutes after verification: verify again.
+    now += 3;
     expect(cache.get('k')).toBeUndefined();
     expect(cache.size).toBe(0);
+    cache.set('idle', device('B'));
+    now += 300_000;
+    expect(cache.get('idle')).toBeUndefined();
   });
 
   it('stays within its size, dropping the oldest verification first', () => {

@@ -10,27 +10,35 @@ export interface VerifiedDevice {
 }
 
 export interface DeviceCacheOptions {
+  /** An entry not used for this long is forgotten. */
   ttlMs: number;
+  /** An entry is forgotten this long after its verification, however often it is used. */
+  maxAgeMs?: number;
   maxEntries: number;
   now?: () => number;
 }
 
-export const DEFAULT_DEVICE_CACHE: DeviceCacheOptions = { ttlMs: 5 * 60_000, maxEntries: 50_000 };
+export const DEFAULT_DEVICE_CACHE: DeviceCacheOptions = {
+  ttlMs: 5 * 60_000,
+  maxAgeMs: 60 * 60_000,
+  maxEntries: 50_000,
+};
 
 /**
  * Successful device verifications, so a reconnect storm costs one argon2 hash per device per
- * TTL instead of one per connection. Keyed by sha256(deviceId \0 token): the token itself is
- * never held. Entries live `ttlMs` from verification (not from last use); when full, the oldest
- * verification goes first. Failures are never cached.
+ * hour instead of one per connection. Keyed by sha256(deviceId \0 token): the token itself is
+ * never held. An entry lives `ttlMs` from its last use, so meters that keep reconnecting stay
+ * cached, and at most `maxAgeMs` from its verification; a revoke or a new token drops it at once
+ * on every server. When full, the oldest verification goes first. Failures are never cached.
  */
 export class VerifiedDeviceCache {
-  readonly #entries = new Map<string, { device: VerifiedDevice; expiresAt: number }>();
+  readonly #entries = new Map<string, { device: VerifiedDevice; usedAt: number; verifiedAt: number }>();
   /** deviceId -> its keys, to drop a device whose token is unknown to us. */
   readonly #byDevice = new Map<string, Set<string>>();
   readonly #options: Required<DeviceCacheOptions>;
 
   constructor(options: DeviceCacheOptions = DEFAULT_DEVICE_CACHE) {
-    this.#options = { now: Date.now, ...options };
+    this.#options = { now: Date.now, maxAgeMs: options.ttlMs, ...options };
   }
 
   static key(deviceId: string, token: string): string {
@@ -44,10 +52,12 @@ export class VerifiedDeviceCache {
   get(key: string): VerifiedDevice | undefined {
     const entry = this.#entries.get(key);
     if (!entry) return undefined;
-    if (entry.expiresAt <= this.#options.now()) {
+    const now = this.#options.now();
+    if (now - entry.usedAt >= this.#options.ttlMs || now - entry.verifiedAt >= this.#options.maxAgeMs) {
       this.#delete(key, entry.device.deviceId);
       return undefined;
     }
+    entry.usedAt = now;
     return entry.device;
   }
 
@@ -58,7 +68,8 @@ export class VerifiedDeviceCache {
       const [oldestKey, oldest] = this.#entries.entries().next().value!;
       this.#delete(oldestKey, oldest.device.deviceId);
     }
-    this.#entries.set(key, { device, expiresAt: this.#options.now() + this.#options.ttlMs });
+    const now = this.#options.now();
+    this.#entries.set(key, { device, usedAt: now, verifiedAt: now });
     let keys = this.#byDevice.get(device.deviceId);
     if (!keys) this.#byDevice.set(device.deviceId, (keys = new Set()));
     keys.add(key);
