@@ -4,6 +4,7 @@ import { queuePrefix, QUEUES } from '@glucoboard/workers';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, buildTeam, startTestSystem, type TeamFixture } from './support/clinic.ts';
+import type { ReadingsAck as Ack } from './support/sockets.ts';
 
 // SPEC section 4, "Devices": the device half of the wire contract, driven by real Socket.IO
 // clients and a real HTTP gateway against a running system.
@@ -24,15 +25,6 @@ afterAll(async () => {
 });
 
 const MINUTE = 60_000;
-type Ack = {
-  ok: boolean;
-  accepted?: number;
-  duplicates?: number;
-  rejected?: Array<{ index: number; seq: number | null; code: string; message: string; field?: string }>;
-  code?: string;
-  message?: string;
-  retryAfterMs?: number;
-};
 
 async function meter(team: TeamFixture): Promise<Socket> {
   const socket = io(`${env.system.url}/devices`, {
@@ -339,13 +331,14 @@ describe('manual entry (POST /api/patients/:id/readings)', () => {
     ]);
     // The same path to the rules as a meter's reading: 2.7 opens (or joins) the urgent_low episode.
     await expect
-      .poll(async () =>
-        (
-          await env.system.db.pool.query(
-            `select 1 from alerts where patient_id = $1 and rule = 'urgent_low' and updated_at >= $2`,
-            [A.patientId, enteredAt],
-          )
-        ).rowCount,
+      .poll(
+        async () =>
+          (
+            await env.system.db.pool.query(
+              `select 1 from alerts where patient_id = $1 and rule = 'urgent_low' and updated_at >= $2`,
+              [A.patientId, enteredAt],
+            )
+          ).rowCount,
         { timeout: 15_000 },
       )
       .toBe(1);

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { z } from 'zod';
 import { publishToBoards } from '@glucoboard/core/platform';
 import {
@@ -79,6 +80,32 @@ export function alertRoutes(deps: ApiDependencies): RouteSpec[] {
     );
   }
 
+  /**
+   * Acknowledge or resolve: the conditional change and its audit event in one transaction, then
+   * the pending escalation cancelled (taken in time, it is moot; its job would find the alert taken
+   * anyway) and every board told.
+   */
+  async function takeAction(
+    user: SignedInUser,
+    alertId: string,
+    origin: string,
+    action: string,
+    detail: Record<string, unknown>,
+    change: (client: pg.PoolClient, alertId: string) => Promise<AlertChangeOutcome>,
+  ) {
+    const visible = await visibleAlert(user, alertId);
+    const outcome = await inTransaction(db, async (client) => {
+      const result = await change(client, visible.id);
+      if (result.ok)
+        await recordPatientEvent(client, action, user.userId, visible, origin, { alertId: visible.id, ...detail });
+      return result;
+    });
+    if (!outcome.ok) conflict(outcome);
+    await deps.alerting?.cancelEscalation(outcome.alert.id);
+    await announce(outcome.alert);
+    return { status: 200, body: { alert: outcome.alert } };
+  }
+
   const alertAnswer = { description: 'The alert', schema: z.object({ alert: alertSchema }) };
 
   return [
@@ -150,21 +177,9 @@ export function alertRoutes(deps: ApiDependencies): RouteSpec[] {
         409: { description: 'ALREADY_ACKNOWLEDGED (naming who) or ALREADY_RESOLVED' },
       },
       async handle({ user, params, body, origin }) {
-        const visible = await visibleAlert(user, params.id!);
-        const outcome = await inTransaction(db, async (client) => {
-          const result = await acknowledgeAlert(client, visible.id, user.userId, body);
-          if (result.ok)
-            await recordPatientEvent(client, 'alert.acknowledge', user.userId, visible, origin, {
-              alertId: visible.id,
-              action: body.action,
-            });
-          return result;
-        });
-        if (!outcome.ok) conflict(outcome);
-        // Taken in time: the escalation is moot (its job would find the alert acknowledged anyway).
-        await deps.alerting?.cancelEscalation(outcome.alert.id);
-        await announce(outcome.alert);
-        return { status: 200, body: { alert: outcome.alert } };
+        return takeAction(user, params.id!, origin, 'alert.acknowledge', { action: body.action }, (client, id) =>
+          acknowledgeAlert(client, id, user.userId, body),
+        );
       },
     }),
     route({
@@ -177,17 +192,9 @@ export function alertRoutes(deps: ApiDependencies): RouteSpec[] {
       body: resolveBody,
       responses: { 200: alertAnswer, 409: { description: 'ALREADY_RESOLVED' } },
       async handle({ user, params, body, origin }) {
-        const visible = await visibleAlert(user, params.id!);
-        const outcome = await inTransaction(db, async (client) => {
-          const result = await resolveAlert(client, visible.id, user.userId, body.note ?? null);
-          if (result.ok)
-            await recordPatientEvent(client, 'alert.resolve', user.userId, visible, origin, { alertId: visible.id });
-          return result;
-        });
-        if (!outcome.ok) conflict(outcome);
-        await deps.alerting?.cancelEscalation(outcome.alert.id);
-        await announce(outcome.alert);
-        return { status: 200, body: { alert: outcome.alert } };
+        return takeAction(user, params.id!, origin, 'alert.resolve', {}, (client, id) =>
+          resolveAlert(client, id, user.userId, body.note ?? null),
+        );
       },
     }),
     route({
