@@ -33,6 +33,7 @@ const { values: args } = parseArgs({
     },
     'redis-url': { type: 'string', default: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379' },
     out: { type: 'string', default: 'bench-results' },
+    'cpu-prof': { type: 'boolean', default: false },
   },
 });
 
@@ -49,7 +50,7 @@ const steadySeconds = whole('steady-seconds', args['steady-seconds'], 10);
 const backfill = whole('backfill', args.backfill, 1);
 const batch = whole('batch', args.batch, 1);
 const probes = whole('probes', args.probes, 1);
-const naiveMeters = whole('naive-meters', args['naive-meters'] ?? String(Math.min(meters, 500)), 1);
+const naiveMeters = whole('naive-meters', args['naive-meters'] ?? String(Math.min(meters, 100)), 1);
 
 const ADMIN = { email: 'bench@example.se', password: 'benchmark password, local only' };
 const CGM_INTERVAL_MS = 5 * 60_000;
@@ -63,6 +64,7 @@ function stackOptions(ingestMode: 'group' | 'naive') {
     adminPassword: ADMIN.password,
     ingestMode,
     log: (line: string) => log(line),
+    ...(args['cpu-prof'] ? { cpuProfileDir: path.resolve(args.out!, 'profiles', ingestMode) } : {}),
   };
 }
 
@@ -110,12 +112,23 @@ async function evaluated(stack: Stack, since: number, timeoutMs = 300_000): Prom
   return null;
 }
 
+/** A Prometheus counter or histogram part summed over its labels, from a server's /metrics. */
+async function scrape(url: string): Promise<(name: string) => number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return (name) =>
+    text
+      .split('\n')
+      .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+      .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
+
 async function profile(
   stack: Stack,
   devices: DeviceRecord[],
   options: { durationMs: number; speed: number; rampMs: number; backfillMs?: number; maxBatch?: number },
   alongside?: () => Promise<unknown>,
 ): Promise<ProfileResult> {
+  const before = await scrape(stack.url);
   const { result, peak } = await sampled(stack, async () => {
     const [report] = await Promise.all([
       runSimulation({
@@ -127,7 +140,8 @@ async function profile(
         rampMs: options.rampMs,
         ...(options.backfillMs !== undefined ? { backfillMs: options.backfillMs } : {}),
         ...(options.maxBatch !== undefined ? { maxBatch: options.maxBatch } : {}),
-        drainTimeoutMs: 120_000,
+        // Long enough for a storm's whole backfill to be answered: the rate is measured to the last ack.
+        drainTimeoutMs: 900_000,
         progressIntervalMs: 5000,
         onProgress: (p) =>
           log(
@@ -140,6 +154,9 @@ async function profile(
     return { report, evaluatedAfterMs };
   });
   const { report, evaluatedAfterMs } = result;
+  const after = await scrape(stack.url);
+  const delta = (name: string) => after(name) - before(name);
+  const flushes = delta('glucoboard_db_write_seconds_count');
   // The next profile continues each meter's sequence.
   for (const d of report.devices) {
     const device = devices.find((x) => x.deviceId === d.deviceId);
@@ -166,6 +183,9 @@ async function profile(
     lost: check.lost,
     duplicated: check.duplicated,
     mismatched: check.mismatched,
+    dbFlushes: flushes,
+    meanFlushMs: flushes > 0 ? (1000 * delta('glucoboard_db_write_seconds_sum')) / flushes : null,
+    rowsPerFlush: flushes > 0 ? delta('glucoboard_reading_batch_size_sum') / flushes : null,
     serverPeakRssBytes: peak.server || null,
     workersPeakRssBytes: peak.workers || null,
   };

@@ -25,6 +25,10 @@ export interface ProfileResult {
   lost: number;
   duplicated: number;
   mismatched: number;
+  /** Group-commit transactions (the naive writer: one per reading), their mean duration and size. */
+  dbFlushes: number;
+  meanFlushMs: number | null;
+  rowsPerFlush: number | null;
   serverPeakRssBytes: number | null;
   workersPeakRssBytes: number | null;
 }
@@ -105,6 +109,8 @@ export function markdown(r: BenchReport): string {
       Object.entries(p.refusedBatches)
         .map(([code, count]) => `${code} ${count}`)
         .join(', ') || 'none'
+    } | ${n(p.dbFlushes)}, ${p.meanFlushMs === null ? 'n/a' : p.meanFlushMs.toFixed(1)}, ${
+      p.rowsPerFlush === null ? 'n/a' : p.rowsPerFlush.toFixed(0)
     } |`;
   return [
     `Run ${r.startedAt} on ${r.machine.cpus} × ${r.machine.cpuModel}, ${(r.machine.memoryBytes / GIB).toFixed(0)} GiB, Node ${r.machine.node}.`,
@@ -115,8 +121,8 @@ export function markdown(r: BenchReport): string {
     '| --- | --- | --- |',
     ...r.verdicts.map((v) => `| ${v.target} | ${v.measured} | ${v.pass ? 'pass' : '**miss**'} |`),
     '',
-    '| profile | meters | readings stored | readings/s | ack ms p50 / p95 / p99 | evaluated after | server / workers peak RSS | lost / duplicated | batches refused |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| profile | meters | readings stored | readings/s | ack ms p50 / p95 / p99 | evaluated after | server / workers peak RSS | lost / duplicated | batches refused | DB flushes, mean ms, readings per flush |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     profile('steady', r.steady),
     profile('storm', r.storm),
     profile('storm, naive baseline', r.naive),

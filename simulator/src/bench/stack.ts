@@ -17,6 +17,8 @@ export interface StackOptions {
   adminPassword: string;
   ingestMode: 'group' | 'naive';
   log: (line: string) => void;
+  /** Write V8 CPU profiles of the server and workers here (node --cpu-prof), for flame graphs. */
+  cpuProfileDir?: string;
 }
 
 export interface Stack {
@@ -62,12 +64,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     INGEST_MODE: options.ingestMode,
     HOST: '127.0.0.1',
   };
-  const server = run('server/src/main.ts', { ...env, PORT: String(port), RUN_WORKERS: '0' }, options.log);
+  const profiling = options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [];
+  const server = run('server/src/main.ts', { ...env, PORT: String(port), RUN_WORKERS: '0' }, options.log, profiling);
   const base = `http://127.0.0.1:${port}`;
   await waitReady(`${base}/readyz`, server);
   // The server migrates first; the workers then find the schema in place.
   const workerPort = await freePort();
-  const workers = run('workers/src/main.ts', { ...env, WORKER_HEALTH_PORT: String(workerPort) }, options.log);
+  const workers = run(
+    'workers/src/main.ts',
+    { ...env, WORKER_HEALTH_PORT: String(workerPort) },
+    options.log,
+    profiling,
+  );
   await waitReady(`http://127.0.0.1:${workerPort}/healthz`, workers).catch(async (err) => {
     server.kill('SIGKILL');
     throw err;
@@ -93,8 +101,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
 }
 
-function run(entry: string, env: Record<string, string>, log: (line: string) => void): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+function run(
+  entry: string,
+  env: Record<string, string>,
+  log: (line: string) => void,
+  nodeOptions: readonly string[],
+): ChildProcess {
+  const child = spawn(process.execPath, [...nodeOptions, '--import', 'tsx', entry], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
