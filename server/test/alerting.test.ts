@@ -72,7 +72,7 @@ describe.each(BACKENDS)('a hypo on the responsible team board (%s)', (backend) =
     await env?.stop();
   });
 
-  it('raises exactly one critical alert on team A's board only, escalates, is taken once, resolves', async () => {
+  it('raises exactly one critical alert on the board of team A only, escalates, is taken once, resolves', async () => {
     const boardA = await sockets.board(A.nurse.cookie!);
     const boardB = await sockets.board(B.nurse.cookie!);
     const boardC = await sockets.board(C.nurse.cookie!);

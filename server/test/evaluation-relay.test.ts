@@ -7,7 +7,7 @@ import {
   removeEvaluations,
   type EvaluationBatch,
 } from '@glucoboard/core/storage';
-import { evaluationJobId, queuePrefix, QUEUES } from '@glucoboard/workers';
+import { queuePrefix, QUEUES } from '@glucoboard/workers';
 import { openTestDatabase, silentLog } from '../../core/test/support/databases.ts';
 import { freePort } from '../../core/test/support/processes.ts';
 import { dropRedisPrefix, TEST_REDIS_URL, throwawayRedis, uniqueRedisPrefix } from '../../core/test/support/redis.ts';
@@ -58,7 +58,7 @@ describe('the evaluation relay (outbox -> one BullMQ job per committed batch)', 
     const ids = [await appendEvaluation(db.pool, batch(1)), await appendEvaluation(db.pool, batch(2))];
     expect(await relay.publishPending()).toBe(2);
     expect(await pendingEvaluations(db.pool, 10)).toEqual([]);
-    const job = await relay.queue.getJob(evaluationJobId(ids[0]!));
+    const job = await relay.queue.getJob(await relay.jobId(ids[0]!));
     expect(job?.data).toMatchObject({
       outboxId: ids[0],
       readings: [expect.objectContaining({ deviceId: 'RELAY-1', seq: 1 })],
@@ -70,7 +70,7 @@ describe('the evaluation relay (outbox -> one BullMQ job per committed batch)', 
     const { db, relay } = await relayOnSharedRedis();
     const id = await appendEvaluation(db.pool, batch(3));
     const row = (await pendingEvaluations(db.pool, 10))[0]!;
-    await relay.queue.add('evaluate-batch', { outboxId: id, ...row.payload }, { jobId: evaluationJobId(id) });
+    await relay.queue.add('evaluate-batch', { outboxId: id, ...row.payload }, { jobId: await relay.jobId(id) });
     expect(await relay.publishPending()).toBe(1);
     expect((await relay.queue.getJobCounts('waiting')).waiting).toBe(1);
   });
@@ -87,10 +87,27 @@ describe('the evaluation relay (outbox -> one BullMQ job per committed batch)', 
     await relay.queue.obliterate({ force: true });
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(await relay.publishPending()).toBe(1);
-    expect(await relay.queue.getJob(evaluationJobId(id))).toBeDefined();
+    expect(await relay.queue.getJob(await relay.jobId(id))).toBeDefined();
     // Evaluated: the worker deletes the row, and nothing goes out any more.
     await removeEvaluations(db.pool, [id]);
     expect(await relay.publishPending()).toBe(0);
+  });
+
+  it('keeps the batches of two databases apart on one Redis prefix (outbox ids restart in a new database)', async () => {
+    const prefix = uniqueRedisPrefix();
+    cleanup.push(() => dropRedisPrefix(prefix));
+    const redis = await locateRedis({ redisUrl: TEST_REDIS_URL, dataDir: '/nonexistent', log: silentLog });
+    const relays = [];
+    for (const n of [1, 2]) {
+      const db = await database();
+      const relay = new EvaluationRelay(db, redis, prefix, silentLog);
+      cleanup.push(() => relay.close());
+      expect(await appendEvaluation(db.pool, batch(10 + n))).toBe(1);
+      expect(await relay.publishPending()).toBe(1);
+      relays.push(relay);
+    }
+    expect(await relays[0]!.jobId(1)).not.toBe(await relays[1]!.jobId(1));
+    expect((await relays[0]!.queue.getJobCounts('waiting')).waiting).toBe(2);
   });
 
   it('keeps batches committed while Redis is down in the outbox, and publishes them when it is back', async () => {
@@ -113,6 +130,6 @@ describe('the evaluation relay (outbox -> one BullMQ job per committed batch)', 
     await expect.poll(async () => (await pendingEvaluations(db.pool, 10)).length, { timeout: 15_000 }).toBe(0);
     const check = new Queue(QUEUES.evaluation, { connection: redis.options, prefix: queuePrefix('relay-test') });
     cleanup.push(() => check.close());
-    expect(await check.getJob(evaluationJobId(id))).toBeDefined();
+    expect(await check.getJob(await relay.jobId(id))).toBeDefined();
   });
 });

@@ -17,8 +17,12 @@ export const QUEUES = {
   noData: 'no-data',
 } as const;
 
-/** A batch's job id: the outbox row it comes from, so publishing it twice makes one job. */
-export const evaluationJobId = (outboxId: number): string => `outbox-${outboxId}`;
+/**
+ * A batch's job id: the outbox row it comes from, so publishing it twice makes one job, and the
+ * database's installation id, so a new database's row 1 is not taken for an old one's.
+ */
+export const evaluationJobId = (installationId: string, outboxId: number): string =>
+  `outbox-${installationId}-${outboxId}`;
 
 /** A critical alert's escalation job: one per alert, so paging twice schedules once, and acknowledging can cancel it. */
 export const escalationJobId = (alertId: string): string => `escalate-${alertId}`;

@@ -115,3 +115,10 @@ export async function writeState(db: pg.Pool | pg.PoolClient, key: string, value
     [key, JSON.stringify(value)],
   );
 }
+
+/** The database's own identity (migration 006), for names that must not repeat across databases. */
+export async function installationId(db: pg.Pool | pg.PoolClient): Promise<string> {
+  const id = await readState<string>(db, 'installation_id');
+  if (!id) throw new Error('storage_state has no installation_id: is the database migrated?');
+  return id;
+}

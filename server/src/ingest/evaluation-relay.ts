@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { RedisEndpoint } from '@glucoboard/core/platform';
-import { markEvaluationsPublished, pendingEvaluations, type Database } from '@glucoboard/core/storage';
+import { installationId, markEvaluationsPublished, pendingEvaluations, type Database } from '@glucoboard/core/storage';
 import {
   evaluationJobId,
   JOB_RETENTION,
@@ -45,6 +45,7 @@ export class EvaluationRelay {
   #timer: NodeJS.Timeout | undefined;
   #sweep: NodeJS.Timeout | undefined;
   #closed = false;
+  #installation: Promise<string> | undefined;
 
   constructor(db: Database, redis: RedisEndpoint, redisPrefix: string, log: Logger, options: RelayOptions = {}) {
     this.#db = db;
@@ -74,6 +75,12 @@ export class EvaluationRelay {
     });
   }
 
+  /** The job id of an outbox row's batch. */
+  async jobId(outboxId: number): Promise<string> {
+    this.#installation ??= installationId(this.#db.pool);
+    return evaluationJobId(await this.#installation, outboxId);
+  }
+
   /** Publishes what is pending now; resolves with how many batches went out. Throws if Redis fails. */
   async publishPending(): Promise<number> {
     let published = 0;
@@ -84,11 +91,12 @@ export class EvaluationRelay {
         new Date(Date.now() - this.#republishAfterMs),
       );
       if (pending.length === 0) return published;
+      const jobIds = await Promise.all(pending.map((row) => this.jobId(row.id)));
       await this.queue.addBulk(
-        pending.map((row) => ({
+        pending.map((row, i) => ({
           name: 'evaluate-batch',
           data: { outboxId: row.id, ...row.payload },
-          opts: { jobId: evaluationJobId(row.id), ...JOB_RETENTION, ...RETRY_BACKOFF },
+          opts: { jobId: jobIds[i], ...JOB_RETENTION, ...RETRY_BACKOFF },
         })),
       );
       await markEvaluationsPublished(

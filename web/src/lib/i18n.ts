@@ -161,7 +161,8 @@ const sv = {
   'ack.submit': 'Kvittera',
   'ack.conflict': 'Larmet är redan kvitterat.',
   'resolve.heading': 'Avsluta larm',
-  'resolve.intro': 'Larmet stängs för hela teamet. Nivålarm avslutas också av sig självt när värdena är tillbaka i målområdet.',
+  'resolve.intro':
+    'Larmet stängs för hela teamet. Nivålarm avslutas också av sig självt när värdena är tillbaka i målområdet.',
   'resolve.note': 'Anteckning (valfri)',
   'resolve.submit': 'Avsluta larmet',
 
@@ -196,7 +197,8 @@ const sv = {
   'timeline.period.90d': '90 dygn',
   'timeline.label': 'Glukoskurva, {period}: {count} värden',
   'timeline.empty': 'Inga värden i perioden.',
-  'timeline.keyboardHint': 'Peka i diagrammet, eller markera det och använd piltangenterna, för att läsa enskilda värden.',
+  'timeline.keyboardHint':
+    'Peka i diagrammet, eller markera det och använd piltangenterna, för att läsa enskilda värden.',
   'timeline.manual': 'manuellt inmatat',
   'timeline.kind.bgm': 'blodsockermätare',
   'timeline.kind.cgm': 'CGM',
@@ -287,7 +289,9 @@ const sv = {
   'snooze.create': 'Pausa larmet',
   'snooze.hint': 'Under pausen registreras larmen men ger ingen signal. Pausen syns för hela teamet.',
   'snooze.minutes': '{count} minuter',
+  'snooze.hour': '{count} timme',
   'snooze.hours': '{count} timmar',
+  'snooze.day': '{count} dygn',
   'snooze.days': '{count} dygn',
 
   'admin.heading': 'Administration',
@@ -327,7 +331,8 @@ const sv = {
   'members.addHeading': 'Lägg till medlem',
   'members.add': 'Lägg till',
   'members.createAndAdd': 'Skapa konto och lägg till',
-  'members.notFound': 'Det finns inget konto med den e-postadressen. Fyll i namn och ett första lösenord för att skapa det.',
+  'members.notFound':
+    'Det finns inget konto med den e-postadressen. Fyll i namn och ett första lösenord för att skapa det.',
   'members.password': 'Första lösenord',
   'members.passwordHint': 'Minst 12 tecken. Lämna det till personen på ett säkert sätt.',
   'members.added': '{email} är tillagd i teamet.',
@@ -351,7 +356,8 @@ const sv = {
   'pair.revokeConfirm': 'Återkalla {device}? Mätaren kan inte längre skicka värden.',
   'pair.tokenHeading': 'Mätarens nyckel',
   'pair.onceTitle': 'Visas bara en gång.',
-  'pair.onceWarning': 'Kopiera nyckeln nu och för in den i mätaren eller appen. Den sparas inte i klartext och kan inte visas igen.',
+  'pair.onceWarning':
+    'Kopiera nyckeln nu och för in den i mätaren eller appen. Den sparas inte i klartext och kan inte visas igen.',
   'pair.deviceId': 'Mätarens id',
   'pair.token': 'Nyckel',
   'pair.copy': 'Kopiera nyckeln',
@@ -543,7 +549,8 @@ const en: Dictionary = {
   'ack.submit': 'Acknowledge',
   'ack.conflict': 'The alert is already acknowledged.',
   'resolve.heading': 'Resolve alert',
-  'resolve.intro': 'The alert closes for the whole team. Level alerts also resolve by themselves once values are back in range.',
+  'resolve.intro':
+    'The alert closes for the whole team. Level alerts also resolve by themselves once values are back in range.',
   'resolve.note': 'Note (optional)',
   'resolve.submit': 'Resolve the alert',
 
@@ -669,7 +676,9 @@ const en: Dictionary = {
   'snooze.create': 'Snooze the alert',
   'snooze.hint': 'While snoozed, alerts are recorded but not sounded. The snooze is visible to the whole team.',
   'snooze.minutes': '{count} minutes',
+  'snooze.hour': '{count} hour',
   'snooze.hours': '{count} hours',
+  'snooze.day': '{count} day',
   'snooze.days': '{count} days',
 
   'admin.heading': 'Administration',
@@ -733,7 +742,8 @@ const en: Dictionary = {
   'pair.revokeConfirm': 'Revoke {device}? The meter can no longer send values.',
   'pair.tokenHeading': "The meter's token",
   'pair.onceTitle': 'Shown only once.',
-  'pair.onceWarning': 'Copy the token now and enter it in the meter or the app. It is not stored in clear text and cannot be shown again.',
+  'pair.onceWarning':
+    'Copy the token now and enter it in the meter or the app. It is not stored in clear text and cannot be shown again.',
   'pair.deviceId': "The meter's id",
   'pair.token': 'Token',
   'pair.copy': 'Copy the token',

@@ -46,3 +46,8 @@ create table manual_entry_keys (
   primary key (user_id, idempotency_key)
 );
 create index manual_entry_keys_created on manual_entry_keys (created_at);
+
+-- This database's identity. Outbox ids restart at 1 in a new database, and evaluation jobs are
+-- named after them: a Redis (and key prefix) shared with an earlier database would take a new
+-- batch for one it has already finished. Job ids carry this id too.
+insert into storage_state (key, value) values ('installation_id', to_jsonb(gen_random_uuid()::text));

@@ -1,0 +1,57 @@
+/**
+ * Glucose values for display: the consensus range of a value (the domain's own `glucoseRange`), the
+ * unit the user chose (mmol/L, or mg/dL = mmol/L x MGDL_PER_MMOL), and reading typed-in values.
+ */
+import { GLUCOSE_RANGES, MGDL_PER_MMOL, glucoseRange, mgdlToMmol, type GlucoseRange } from './domain';
+
+export { GLUCOSE_RANGES, glucoseRange, type GlucoseRange };
+
+export const UNITS = ['mmol', 'mgdl'] as const;
+export type GlucoseUnit = (typeof UNITS)[number];
+export const UNIT_LABELS: Record<GlucoseUnit, string> = { mmol: 'mmol/L', mgdl: 'mg/dL' };
+
+export const isUnit = (value: unknown): value is GlucoseUnit =>
+  typeof value === 'string' && (UNITS as readonly string[]).includes(value);
+
+/** A value in the unit: mmol/L keep one decimal, mg/dL are whole numbers. */
+export function inUnit(mmol: number, unit: GlucoseUnit): number {
+  return unit === 'mmol' ? Math.round(mmol * 10) / 10 : Math.round(mmol * MGDL_PER_MMOL);
+}
+
+/** A value (or a rate) in the unit, unrounded. */
+export function toUnit(mmol: number, unit: GlucoseUnit): number {
+  return unit === 'mmol' ? mmol : mmol * MGDL_PER_MMOL;
+}
+
+/** A value as text in the locale ("6,5" in Swedish), or the meter's LO/HI. */
+export function formatGlucose(
+  value: { mmol: number | null; flag?: 'LO' | 'HI' | null },
+  unit: GlucoseUnit,
+  locale: string,
+): string {
+  if (value.flag) return value.flag;
+  if (value.mmol === null) return '–';
+  const digits = unit === 'mmol' ? 1 : 0;
+  return new Intl.NumberFormat(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(
+    inUnit(value.mmol, unit),
+  );
+}
+
+/** The range of a reading, or null for none. */
+export function rangeOf(value: { mmol: number | null; flag?: 'LO' | 'HI' | null } | null): GlucoseRange | null {
+  if (!value || (value.mmol === null && !value.flag)) return null;
+  return glucoseRange(value.flag ? null : value.mmol, value.flag ?? null);
+}
+
+/**
+ * A typed-in value in the unit ("6,5" or "6.5" mmol/L, "117" mg/dL) as mmol/L with one decimal, as a
+ * meter shows it; null when it is not a positive number.
+ */
+export function parseGlucose(text: string, unit: GlucoseUnit): number | null {
+  const normalised = text.trim().replace(',', '.');
+  if (!/^\d+(\.\d+)?$/.test(normalised)) return null;
+  const value = Number(normalised);
+  if (!(value > 0)) return null;
+  const mmol = unit === 'mmol' ? value : mgdlToMmol(value);
+  return Math.round(mmol * 10) / 10;
+}

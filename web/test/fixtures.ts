@@ -1,0 +1,74 @@
+import type { AlertView, BoardPatientView } from '../src/lib/api';
+
+/** Test data of the app's own tests: an alert and a board row as the server sends them. */
+
+let n = 0;
+export function alert(overrides: Partial<AlertView> = {}): AlertView {
+  n++;
+  return {
+    id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+    patientId: '10000000-0000-4000-8000-000000000001',
+    teamId: '20000000-0000-4000-8000-000000000001',
+    rule: 'urgent_low',
+    severity: 'critical',
+    state: 'open',
+    escalated: false,
+    openedAt: '2025-03-01T10:00:00.000Z',
+    worstMmol: 2.4,
+    worstFlag: null,
+    patientName: 'Patient',
+    retrospective: false,
+    notifiedAt: '2025-03-01T10:00:00.500Z',
+    escalatedAt: null,
+    escalationTeamId: null,
+    firstReadingAt: null,
+    lastReadingAt: null,
+    lastMmol: null,
+    worstReadingAt: null,
+    readingCount: 1,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    action: null,
+    note: null,
+    resolvedAt: null,
+    resolvedBy: null,
+    snoozedUntil: null,
+    updatedAt: '2025-03-01T10:00:00.500Z',
+    ...overrides,
+  };
+}
+
+const ranges = (inRange: number | null, rest: Partial<BoardPatientView['statistics']['ranges']> = {}) => ({
+  veryLow: inRange === null ? null : 0,
+  low: inRange === null ? null : 0,
+  inRange,
+  high: inRange === null ? null : 100 - inRange,
+  veryHigh: inRange === null ? null : 0,
+  ...rest,
+});
+
+export function row(overrides: Partial<BoardPatientView> & { id: string; name: string }): BoardPatientView {
+  return {
+    labels: [],
+    targetProfile: 'standard',
+    monitoring: 'bgm',
+    lastReading: { measuredAt: new Date().toISOString(), mmol: 6, flag: null, kind: 'bgm', source: 'device' },
+    recentCgm: [],
+    sparkline: [],
+    statistics: {
+      ranges: ranges(100),
+      count: 50,
+      previousRanges: ranges(100),
+      previousCount: 50,
+      dataSufficiency: null,
+      tooLittleData: false,
+      noDataMinutes: 2880,
+    },
+    alerts: { open: 0, acknowledged: 0, worstSeverity: null, escalated: false },
+    lastReviewed: null,
+    triage: { category: 'rest', rank: 8, since: null, measure: null },
+    ...overrides,
+  };
+}
+
+export { ranges };
