@@ -195,6 +195,18 @@ describe.each(BACKENDS)('a hypo on the responsible team board (%s)', (backend) =
     expect(events(boardB.heard, 'alert').filter((a) => a.rule === 'no_data')).toHaveLength(1);
   });
 
+  it("tells the team's boards when a patient is reviewed or changed (patient:updated), and no other team's", async () => {
+    const boardA = await sockets.board(A.nurse.cookie!);
+    const boardB = await sockets.board(B.nurse.cookie!);
+    expect((await A.nurse.post(`/api/patients/${A.patientId}/review`, {})).status).toBe(200);
+    await expect
+      .poll(() => (boardA.heard.get('patient:updated') ?? []) as Array<{ id: string; lastReviewedBy: string }>)
+      .toEqual([expect.objectContaining({ id: A.patientId, lastReviewedBy: A.nurseId })]);
+    expect((await A.nurse.request('PUT', `/api/patients/${A.patientId}/thresholds`, { high: 12.0 })).status).toBe(200);
+    await expect.poll(() => (boardA.heard.get('patient:updated') ?? []).length).toBe(2);
+    expect(boardB.heard.get('patient:updated')).toBeUndefined();
+  });
+
   it('snoozes a rule for a patient, recorded and visible, and ends it early', async () => {
     const made = await A.nurse.post(`/api/patients/${A.patientId}/snoozes`, {
       rule: 'high',

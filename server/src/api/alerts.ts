@@ -1,6 +1,5 @@
 import type pg from 'pg';
 import { z } from 'zod';
-import { publishToBoards } from '@glucoboard/core/platform';
 import {
   acknowledgeAlert,
   acknowledgementsOf,
@@ -32,6 +31,7 @@ import { recordAudit, recordAuditForPatients, recordPatientEvent, userActor } fr
 import { ApiError, notFound } from '../http/errors.ts';
 import { route, type RouteSpec } from '../http/routes.ts';
 import type { ApiDependencies } from './context.ts';
+import { tellBoards } from './tell-boards.ts';
 
 /**
  * Alerts (SPEC section 4) and snoozes. An alert belongs to the patient's responsible team; once
@@ -54,14 +54,10 @@ export function alertRoutes(deps: ApiDependencies): RouteSpec[] {
     return alert;
   }
 
-  /** Every board that shows the alert gets the new state; the change is committed whatever Redis does. */
-  async function announce(alert: AlertView): Promise<void> {
+  /** Every board that shows the alert gets the new state. */
+  function announce(alert: AlertView): Promise<void> {
     const teamIds = alert.escalated && alert.escalationTeamId ? [alert.teamId, alert.escalationTeamId] : [alert.teamId];
-    await publishToBoards(deps.redis, deps.redisPrefix, [
-      { teamIds, event: BOARD_EVENTS.alertUpdated, payload: alert },
-    ]).catch((err: Error) =>
-      deps.log.warn({ err: err.message, alertId: alert.id }, 'alert update not published; boards resync'),
-    );
+    return tellBoards(deps, { teamIds, event: BOARD_EVENTS.alertUpdated, payload: alert });
   }
 
   function conflict(outcome: Exclude<AlertChangeOutcome, { ok: true }>): never {

@@ -7,6 +7,7 @@ import {
   patientUpdateBody,
   readingsRangeQuery,
   thresholdsBody,
+  BOARD_EVENTS,
 } from '@glucoboard/core/wire';
 import { patientAccess, teamAccess, type PatientAccess } from '../access/policy.ts';
 import type { SignedInUser } from '../access/sessions.ts';
@@ -14,6 +15,7 @@ import { recordAudit, recordAuditForPatients, recordPatientEvent, userActor } fr
 import { ApiError, notFound } from '../http/errors.ts';
 import { route, type RouteSpec } from '../http/routes.ts';
 import type { ApiDependencies } from './context.ts';
+import { tellBoards } from './tell-boards.ts';
 
 interface PatientRow {
   id: string;
@@ -64,6 +66,13 @@ const thresholdColumns = {
 
 export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
   const db = deps.db.pool;
+
+  /** The patient's responsible team's boards get the patient as it is now (`patient:updated`). */
+  async function announcePatient(patientId: string, teamId: string): Promise<ReturnType<typeof present>> {
+    const patient = present(await loadPatient(patientId), 'responsible');
+    await tellBoards(deps, { teamIds: [teamId], event: BOARD_EVENTS.patientUpdated, payload: patient });
+    return patient;
+  }
   const loadPatient = async (id: string) =>
     (await db.query<PatientRow>(`select ${PATIENT_COLUMNS} from patients p where p.id = $1`, [id])).rows[0]!;
   const physicianInTeam = async (physicianId: string | null | undefined, teamId: string) => {
@@ -215,6 +224,7 @@ export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
           ],
         );
         await recordPatientEvent(db, 'patient.update', user.userId, access, origin, { fields: Object.keys(body) });
+        await announcePatient(access.patientId, access.teamId);
         return { status: 200, body: present(await loadPatient(access.patientId), access.via) };
       },
     }),
@@ -285,6 +295,7 @@ export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
         await recordPatientEvent(db, 'thresholds.update', user.userId, access, origin, {
           fields: given.map(([k]) => k),
         });
+        await announcePatient(access.patientId, access.teamId);
         return { status: 200, body: await thresholdsOf(access.patientId) };
       },
     }),
@@ -303,6 +314,7 @@ export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
           user.userId,
         ]);
         await recordPatientEvent(db, 'patient.review', user.userId, access, origin);
+        await announcePatient(access.patientId, access.teamId);
         return { status: 200, body: present(await loadPatient(access.patientId), access.via) };
       },
     }),
