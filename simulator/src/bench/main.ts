@@ -9,7 +9,7 @@ import { verifyStored } from '../verify.ts';
 import { pgInsertCeiling, socketIoCeiling } from './ceilings.ts';
 import { runHypoProbes } from './hypo-probes.ts';
 import { markdown, percentiles, verdicts, type BenchReport, type ProfileResult } from './report.ts';
-import { memoryOf, startStack, type Stack } from './stack.ts';
+import { cpuSeconds, memoryOf, startStack, type CpuShares, type Stack } from './stack.ts';
 
 /**
  * `npm run bench`: SPEC section 6's profiles on this machine, everything on it at once (server,
@@ -129,6 +129,8 @@ async function profile(
   alongside?: () => Promise<unknown>,
 ): Promise<ProfileResult> {
   const before = await scrape(stack.url);
+  const cpuBefore = await cpuSeconds(stack);
+  const wallBefore = performance.now();
   const { result, peak } = await sampled(stack, async () => {
     const [report] = await Promise.all([
       runSimulation({
@@ -155,6 +157,8 @@ async function profile(
   });
   const { report, evaluatedAfterMs } = result;
   const after = await scrape(stack.url);
+  const cpuAfter = await cpuSeconds(stack);
+  const wallSeconds = (performance.now() - wallBefore) / 1000;
   const delta = (name: string) => after(name) - before(name);
   const flushes = delta('glucoboard_db_write_seconds_count');
   // The next profile continues each meter's sequence.
@@ -183,6 +187,12 @@ async function profile(
     lost: check.lost,
     duplicated: check.duplicated,
     mismatched: check.mismatched,
+    cpuCores: Object.fromEntries(
+      Object.entries(cpuAfter).map(([group, seconds]) => [
+        group,
+        (seconds - cpuBefore[group as keyof CpuShares]) / wallSeconds,
+      ]),
+    ) as CpuShares,
     dbFlushes: flushes,
     meanFlushMs: flushes > 0 ? (1000 * delta('glucoboard_db_write_seconds_sum')) / flushes : null,
     rowsPerFlush: flushes > 0 ? delta('glucoboard_reading_batch_size_sum') / flushes : null,

@@ -25,6 +25,8 @@ export interface ProfileResult {
   lost: number;
   duplicated: number;
   mismatched: number;
+  /** Cores used on average over the profile, by group of processes (the machine has `machine.cpus`). */
+  cpuCores: Record<string, number>;
   /** Group-commit transactions (the naive writer: one per reading), their mean duration and size. */
   dbFlushes: number;
   meanFlushMs: number | null;
@@ -132,6 +134,29 @@ export function markdown(r: BenchReport): string {
     )} ms, p95 ${ms(r.alerts.latencyMs.p95)} ms, p99 ${ms(r.alerts.latencyMs.p99)} ms, max ${ms(r.alerts.latencyMs.max)} ms; missing ${
       r.alerts.missing
     }; duplicate alert events ${r.alerts.duplicateAlertEvents}, duplicate alert rows ${r.alerts.duplicateAlertRows}.`,
+    '',
+    'CPU cores used on average during each profile (of ' + r.machine.cpus + '):',
+    '',
+    '| profile | ' + Object.keys(r.storm.cpuCores).join(' | ') + ' | total |',
+    '| --- | ' +
+      Object.keys(r.storm.cpuCores)
+        .map(() => '---')
+        .join(' | ') +
+      ' | --- |',
+    ...(
+      [
+        ['steady', r.steady],
+        ['storm', r.storm],
+        ['naive', r.naive],
+      ] as const
+    ).map(
+      ([name, p]) =>
+        `| ${name} | ${Object.values(p.cpuCores)
+          .map((c) => c.toFixed(2))
+          .join(' | ')} | ${Object.values(p.cpuCores)
+          .reduce((a, b) => a + b, 0)
+          .toFixed(2)} |`,
+    ),
     '',
     '| same-run ceiling | rate | Glucoboard storm as a share |',
     '| --- | --- | --- |',

@@ -168,3 +168,40 @@ export async function memoryOf(pid: number | undefined): Promise<{ rss: number; 
     return undefined;
   }
 }
+
+/** Who used the machine's CPU: the processes of the run, grouped (Linux /proc). */
+export type CpuShares = Record<'simulator' | 'server' | 'workers' | 'postgres' | 'redis' | 'other', number>;
+
+/** CPU seconds used so far by each group of processes on this machine. */
+export async function cpuSeconds(stack: Pick<Stack, 'server' | 'workers'>): Promise<CpuShares> {
+  const ticks = 100; // USER_HZ on Linux
+  const totals: CpuShares = { simulator: 0, server: 0, workers: 0, postgres: 0, redis: 0, other: 0 };
+  for (const entry of await fs.readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = await fs.readFile(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    const fields = stat.slice(close + 2).split(' ');
+    const seconds = (Number(fields[11]) + Number(fields[12])) / ticks; // utime + stime
+    const pid = Number(entry);
+    const group =
+      pid === process.pid
+        ? 'simulator'
+        : pid === stack.server.pid
+          ? 'server'
+          : pid === stack.workers.pid
+            ? 'workers'
+            : comm.startsWith('postgres')
+              ? 'postgres'
+              : comm.startsWith('redis')
+                ? 'redis'
+                : 'other';
+    totals[group] += seconds;
+  }
+  return totals;
+}
