@@ -362,6 +362,25 @@ describe('two servers sharing Redis and the database', () => {
     expect(got).toEqual([reading(teamA, 2), { marker: 'settled' }]);
   });
 
+  it("shows committed readings published on one server to the team's boards on every server, once each", async () => {
+    const a = await nurse(teamA);
+    const b = await nurse(teamB);
+    const on1 = board(server1, a.cookie);
+    const on2 = board(server2, a.cookie);
+    const other = board(server2, b.cookie);
+    const [got1, got2, gotOther] = [readings(on1), readings(on2), readings(other)];
+    await Promise.all([on1, on2, other].map(connected));
+    server1.realtime.publishReadings([reading(teamA, 10), reading(teamB, 11), reading(teamA, 12)]);
+    await until(() => got1.length === 2 && got2.length === 2 && gotOther.length === 1, 'the readings on every board');
+    await settle(server1, a.userId, got1, 'done-1');
+    await settle(server2, a.userId, got2, 'done-2');
+    // The markers reach both of the nurse's boards; the readings, each exactly once.
+    const plain = (got: unknown[]) => got.filter((r) => !(r as { marker?: string }).marker);
+    expect(plain(got1)).toEqual([reading(teamA, 10), reading(teamA, 12)]);
+    expect(plain(got2)).toEqual([reading(teamA, 10), reading(teamA, 12)]);
+    expect(gotOther).toEqual([reading(teamB, 11)]);
+  });
+
   it('applies a membership change made on one server to a board on the other', async () => {
     const x = await nurse(teamA);
     const socket = board(server1, x.cookie);

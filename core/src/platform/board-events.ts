@@ -18,6 +18,14 @@ export interface BoardMessage {
   payload: unknown;
 }
 
+/**
+ * Many `reading` events at once (one committed flush): one stream entry instead of one broadcast
+ * per reading, each server then emits every reading to its team's room on its own sockets.
+ */
+export interface ReadingsMessage {
+  readings: ReadonlyArray<{ teamId: string }>;
+}
+
 const STREAM_CAP = 10_000;
 export const boardEventStream = (redisPrefix: string): string => `${redisPrefix}:board-events`;
 
@@ -36,12 +44,22 @@ export async function publishToBoards(
   if (failed) throw failed[0];
 }
 
+/** Appends one flush's readings as one entry. */
+export async function publishReadingsToBoards(
+  redis: Redis,
+  redisPrefix: string,
+  message: ReadingsMessage,
+): Promise<void> {
+  if (message.readings.length === 0) return;
+  await redis.xadd(boardEventStream(redisPrefix), 'MAXLEN', '~', STREAM_CAP, '*', 'r', JSON.stringify(message));
+}
+
 /** Reads the stream from now on and hands every message to `deliver`, until closed. */
 export function followBoardEvents(
   endpoint: RedisEndpoint,
   redisPrefix: string,
   log: Logger,
-  deliver: (message: BoardMessage) => void,
+  deliver: (message: BoardMessage | ReadingsMessage) => void,
 ): { ready: Promise<void>; close(): Promise<void> } {
   // Blocking reads need their own connection, one that waits out a Redis restart.
   const reader = redisClient(endpoint, 'worker', log);
@@ -64,7 +82,7 @@ export function followBoardEvents(
           for (const [id, fields] of entries) {
             lastId = id;
             try {
-              deliver(JSON.parse(fields[1]!) as BoardMessage);
+              deliver(JSON.parse(fields[1]!) as BoardMessage | ReadingsMessage);
             } catch (err) {
               log.warn({ err: (err as Error).message }, 'board event could not be delivered');
             }

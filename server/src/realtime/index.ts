@@ -2,7 +2,7 @@ import type http from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { Server } from 'socket.io';
-import { followBoardEvents, type RedisEndpoint } from '@glucoboard/core/platform';
+import { followBoardEvents, publishReadingsToBoards, redisClient, type RedisEndpoint } from '@glucoboard/core/platform';
 import type { Database } from '@glucoboard/core/storage';
 import type { SessionPolicy } from '../access/sessions.ts';
 import { createStreamsAdapter } from './adapter.ts';
@@ -80,13 +80,22 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
   }
   const { devices, board, unregisterMetrics } = wired;
   // Alert events from the workers (any process) to this server's own board sockets.
+  // Live readings are best effort (boards resync): a publisher that fails fast, so a Redis outage
+  // never queues them in memory.
+  const publisher = redisClient(options.redis, 'producer', options.log);
+  const boards = io.of(BOARD_NAMESPACE).local;
   const boardEvents = followBoardEvents(options.redis, options.redisPrefix, options.log, (message) => {
-    io.of(BOARD_NAMESPACE).local.to(message.teamIds.map(teamRoom)).emit(message.event, message.payload);
+    if ('readings' in message) {
+      for (const reading of message.readings) boards.to(teamRoom(reading.teamId)).emit('reading', reading);
+    } else {
+      boards.to(message.teamIds.map(teamRoom)).emit(message.event, message.payload);
+    }
   });
   try {
     await boardEvents.ready;
   } catch (err) {
     await boardEvents.close();
+    publisher.disconnect();
     unregisterMetrics();
     await io.close();
     await streams.close();
@@ -100,14 +109,18 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
     sessionEnded: (sessionId) => board.sessionEnded(sessionId),
     authenticateDevice: (credentials) => devices.authenticate(credentials),
     publishReadings(readings) {
-      const boards = io.of(BOARD_NAMESPACE);
-      for (const reading of readings) boards.to(teamRoom(reading.teamId)).emit('reading', reading);
+      // One stream entry per commit, not one adapter broadcast per reading: at storm rates the
+      // per-reading XADD and its encoding on every server were a large share of the work.
+      publishReadingsToBoards(publisher, options.redisPrefix, { readings }).catch((err: Error) =>
+        options.log.warn({ err: err.message }, 'readings not shown live; boards resync'),
+      );
     },
     deviceCredentialsChanged: (deviceId) => devices.deviceCredentialsChanged(deviceId),
     close() {
       closed ??= (async () => {
         unregisterMetrics();
         await boardEvents.close();
+        publisher.disconnect();
         await io.close();
         await streams.close();
       })();
