@@ -10,7 +10,8 @@ export interface DeviceReadingToStore extends DeviceReading {
 /** What storage did with each reading of a write, in input order. */
 export type StoreOutcome = 'stored' | 'duplicate' | 'seq_conflict';
 
-const INSERT_DEVICE_READINGS = `
+/** The batch as rows, and the keys it newly claims: shared by both device writes below. */
+const DEVICE_INPUT_AND_KEYS = `
 with input as (
   select *
   from unnest($1::text[], $2::bigint[], $3::uuid[], $4::timestamptz[], $5::float8[], $6::text[], $7::text[], $8::text[], $9::text[])
@@ -21,11 +22,46 @@ new_keys as (
   select device_serial, seq, measured_at, fingerprint from input
   on conflict (device_serial, seq) do nothing
   returning device_serial, seq
-)
+)`;
+
+const INSERT_NEW_READINGS = `
 insert into readings (measured_at, patient_id, device_serial, seq, mmol, flag, kind, meal, source)
 select i.measured_at, i.patient_id, i.device_serial, i.seq, i.mmol, i.flag, i.kind, i.meal, 'device'
-from input i join new_keys k on k.device_serial = i.device_serial and k.seq = i.seq
+from input i join new_keys k on k.device_serial = i.device_serial and k.seq = i.seq`;
+
+const INSERT_DEVICE_READINGS = `${DEVICE_INPUT_AND_KEYS}
+${INSERT_NEW_READINGS}
 returning device_serial, seq`;
+
+/** UTC with milliseconds and a Z, exactly as JavaScript's toISOString writes it. */
+const isoUtc = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * The group-commit write as one statement, so one round trip and its own transaction: the keys,
+ * the readings, the devices' last-seen time ($10) and the evaluation outbox row with the newly
+ * stored readings, in the shape of `EvaluationBatch` (outbox.ts), or no row if nothing was new.
+ * Data-modifying CTEs always run to completion, read or not.
+ */
+const INSERT_DEVICE_READINGS_WITH_OUTBOX = `${DEVICE_INPUT_AND_KEYS},
+stored as (
+  ${INSERT_NEW_READINGS}
+  returning device_serial, seq, patient_id, measured_at, mmol, flag, kind, meal
+),
+seen as (
+  update devices set last_seen_at = now() where serial = any($10::text[]) returning 1
+),
+outbox as (
+  insert into evaluation_outbox (payload)
+  select jsonb_build_object(
+    'receivedAt', ${isoUtc('now()')},
+    'readings', jsonb_agg(jsonb_build_object(
+      'patientId', patient_id, 'deviceId', device_serial, 'seq', seq, 'source', 'device',
+      'measuredAt', ${isoUtc('measured_at')}, 'mmol', mmol, 'flag', flag, 'kind', kind, 'meal', meal)))
+  from stored
+  having count(*) > 0
+  returning id
+)
+select device_serial, seq from stored`;
 
 const EXISTING_KEYS = `
 select device_serial, seq, fingerprint
@@ -39,9 +75,31 @@ const keyOf = (serial: string, seq: number) => `${serial}\u0000${seq}`;
  * reading are written together or not at all. A key already present is a duplicate when its
  * content fingerprint matches, a SEQ_CONFLICT when it does not. Works on both backends.
  */
-export async function storeDeviceReadings(
+export function storeDeviceReadings(
   db: pg.Pool | pg.PoolClient,
   readings: readonly DeviceReadingToStore[],
+): Promise<StoreOutcome[]> {
+  return writeDeviceReadings(db, readings, INSERT_DEVICE_READINGS, []);
+}
+
+/**
+ * The group-commit writer's write: `storeDeviceReadings`, plus the devices seen and the evaluation
+ * outbox row of the stored readings, in one statement and so one transaction. Pass a pool, not a
+ * client in a transaction of its own making: the statement is its own transaction.
+ */
+export function storeDeviceReadingsForEvaluation(
+  db: pg.Pool | pg.PoolClient,
+  readings: readonly DeviceReadingToStore[],
+): Promise<StoreOutcome[]> {
+  const devices = [...new Set(readings.map((r) => r.deviceSerial))];
+  return writeDeviceReadings(db, readings, INSERT_DEVICE_READINGS_WITH_OUTBOX, [devices]);
+}
+
+async function writeDeviceReadings(
+  db: pg.Pool | pg.PoolClient,
+  readings: readonly DeviceReadingToStore[],
+  statement: string,
+  extra: unknown[],
 ): Promise<StoreOutcome[]> {
   const outcomes: StoreOutcome[] = new Array(readings.length);
   const fingerprints = readings.map(readingFingerprint);
@@ -62,7 +120,7 @@ export async function storeDeviceReadings(
   if (toWrite.length === 0) return outcomes;
 
   const column = <T>(pick: (r: DeviceReadingToStore, i: number) => T) => toWrite.map((i) => pick(readings[i]!, i));
-  const stored = await db.query<{ device_serial: string; seq: number }>(INSERT_DEVICE_READINGS, [
+  const stored = await db.query<{ device_serial: string; seq: number }>(statement, [
     column((r) => r.deviceSerial),
     column((r) => r.seq),
     column((r) => r.patientId),
@@ -72,6 +130,7 @@ export async function storeDeviceReadings(
     column((r) => r.kind),
     column((r) => r.meal),
     column((_, i) => fingerprints[i]),
+    ...extra,
   ]);
   const storedKeys = new Set(stored.rows.map((r) => keyOf(r.device_serial, r.seq)));
   const existing = toWrite.filter((i) => !storedKeys.has(keyOf(readings[i]!.deviceSerial, readings[i]!.seq)));

@@ -1,7 +1,6 @@
 import type pg from 'pg';
 import {
-  appendEvaluation,
-  storeDeviceReadings,
+  storeDeviceReadingsForEvaluation,
   type Database,
   type DeviceReadingToStore,
   type EvaluationReading,
@@ -199,26 +198,16 @@ export class BatchWriter {
   async #write(rows: readonly DeviceReadingToStore[]): Promise<StoreOutcome[]> {
     const client = await this.#pool.connect();
     // A checked-out client has no error listener of the pool's: a connection lost between two
-    // queries would otherwise crash the process. The failure reaches us through the next query.
+    // queries would otherwise crash the process. The failure reaches us through the query.
     const ignore = () => undefined;
     client.on('error', ignore);
     let failure: Error | undefined;
     try {
-      await client.query('BEGIN');
-      const outcomes = await storeDeviceReadings(client, rows);
-      const stored = rows.filter((_, i) => outcomes[i] === 'stored');
-      // Every device heard from in this flush was seen now: one statement for all of them.
-      await client.query('update devices set last_seen_at = now() where serial = any($1::text[])', [
-        [...new Set(rows.map((r) => r.deviceSerial))],
-      ]);
-      if (stored.length > 0) {
-        await appendEvaluation(client, { receivedAt: new Date().toISOString(), readings: stored.map(toEvaluation) });
-      }
-      await client.query('COMMIT');
-      return outcomes;
+      // One statement: keys, readings, devices seen and the outbox row, committed together or not
+      // at all, in one round trip (four fewer than BEGIN, three statements and COMMIT).
+      return await storeDeviceReadingsForEvaluation(client, rows);
     } catch (err) {
       failure = err instanceof Error ? err : new Error(String(err));
-      await client.query('ROLLBACK').catch(() => undefined);
       throw failure;
     } finally {
       client.removeListener('error', ignore);
