@@ -84,12 +84,10 @@ export class EvaluationRelay {
   /** Publishes what is pending now; resolves with how many batches went out. Throws if Redis fails. */
   async publishPending(): Promise<number> {
     let published = 0;
+    // Fixed for the call: a row this call publishes is never taken again by the same call.
+    const republishBefore = new Date(Date.now() - this.#republishAfterMs);
     for (;;) {
-      const pending = await pendingEvaluations(
-        this.#db.pool,
-        this.#batchSize,
-        new Date(Date.now() - this.#republishAfterMs),
-      );
+      const pending = await pendingEvaluations(this.#db.pool, this.#batchSize, republishBefore);
       if (pending.length === 0) return published;
       const jobIds = await Promise.all(pending.map((row) => this.jobId(row.id)));
       await this.queue.addBulk(
