@@ -15,7 +15,35 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
-  let system;
+  // Listening for signals before the start: a SIGTERM while the system is still starting (it
+  // answers /readyz before the demo meters are up) waits for the start, then stops it cleanly.
+  let system: Awaited<ReturnType<typeof startSystem>> | undefined;
+  let stopping: string | undefined;
+  const stop = (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting at once');
+      process.exit(1);
+    }
+    stopping = signal;
+    if (system) shutDown(system, signal);
+  };
+  const shutDown = (running: NonNullable<typeof system>, signal: string) => {
+    log.info({ signal }, 'shutting down');
+    const deadline = setTimeout(() => {
+      log.error('shutdown took longer than 30 s; exiting');
+      process.exit(1);
+    }, 30_000);
+    deadline.unref();
+    running.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
   try {
     system = await startSystem(config, log);
   } catch (err) {
@@ -26,29 +54,7 @@ async function main(): Promise<void> {
     log.fatal({ err }, 'could not start');
     process.exit(1);
   }
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      log.warn({ signal }, 'second signal: exiting at once');
-      process.exit(1);
-    }
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    const deadline = setTimeout(() => {
-      log.error('shutdown took longer than 30 s; exiting');
-      process.exit(1);
-    }, 30_000);
-    deadline.unref();
-    system.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'error during shutdown');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  if (stopping) shutDown(system, stopping);
 }
 
 await main();
