@@ -1,6 +1,7 @@
 import {
   CONTROL_SOLUTION_MMOL,
   createGlucoseModel,
+  mainMealTimes,
   meterReading,
   sensorReading,
   swedishDayIndex,
@@ -44,7 +45,6 @@ const CGM_INTERVAL = 5 * MINUTE;
 /** Interstitial glucose, which a CGM measures, lags plasma glucose by some minutes. */
 const SENSOR_LAG = 7 * MINUTE;
 /** Usual hours of breakfast, lunch and dinner, for a patient whose model skips a main meal. */
-const MAIN_MEAL_HOURS = [7, 12, 18];
 /** A control-solution test about once a fortnight, as meter makers ask (and as the demo seeds). */
 const CONTROL_EVERY_DAYS = 14;
 
@@ -99,12 +99,7 @@ export function fingerstickSchedule(model: GlucoseModel, random: () => number, f
   let next = 0;
 
   function planDay(): void {
-    const [dayStart, dayEnd] = [swedishLocalTime(day, 0), swedishLocalTime(day + 1, 0)];
-    const mains = model.mealsBetween(new Date(dayStart), new Date(dayEnd)).filter((meal) => !meal.snack);
-    const meals =
-      mains.length >= MAIN_MEAL_HOURS.length
-        ? mains.map((meal) => meal.at.getTime())
-        : MAIN_MEAL_HOURS.map((hours) => swedishLocalTime(day, hours));
+    const meals = mainMealTimes(model, day);
     const plan: Planned[] = [];
     for (const meal of meals) {
       plan.push({ at: meal - (5 + 15 * random()) * MINUTE, kind: 'bgm', meal: 'before' });

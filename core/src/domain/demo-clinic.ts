@@ -305,6 +305,18 @@ function planSensor(start: number, end: number, random: () => number): Planned[]
 const MAIN_MEAL_HOURS = [7, 12, 18];
 
 /**
+ * When the patient eats breakfast, lunch and dinner on a (Swedish) day: the model's main meals,
+ * or the usual hours if the model planned fewer. Fingersticks are taken around these.
+ */
+export function mainMealTimes(model: GlucoseModel, day: number): number[] {
+  const [dayStart, dayEnd] = [swedishLocalTime(day, 0), swedishLocalTime(day + 1, 0)];
+  const mains = model.mealsBetween(new Date(dayStart), new Date(dayEnd)).filter((meal) => !meal.snack);
+  return mains.length >= MAIN_MEAL_HOURS.length
+    ? mains.map((meal) => meal.at.getTime())
+    : MAIN_MEAL_HOURS.map((hours) => swedishLocalTime(day, hours));
+}
+
+/**
  * 3-6 fingersticks a day: before each main meal, and two hours after some of them (the
  * post-prandial check); and a control-solution test about once a fortnight.
  */
@@ -314,12 +326,7 @@ function planFingersticks(start: number, end: number, model: GlucoseModel, rando
   const lastDay = swedishDayIndex(end - 1);
   let controlDay = firstDay + Math.floor(random() * 14);
   for (let day = firstDay; day <= lastDay; day++) {
-    const [dayStart, dayEnd] = [swedishLocalTime(day, 0), swedishLocalTime(day + 1, 0)];
-    const mains = model.mealsBetween(new Date(dayStart), new Date(dayEnd)).filter((meal) => !meal.snack);
-    const meals =
-      mains.length >= MAIN_MEAL_HOURS.length
-        ? mains.map((meal) => meal.at.getTime())
-        : MAIN_MEAL_HOURS.map((hours) => swedishLocalTime(day, hours));
+    const meals = mainMealTimes(model, day);
     const checkedAfter = shuffled(meals, random).slice(0, Math.floor(random() * 4));
     for (const meal of meals) plan.push({ at: meal - (5 + 15 * random()) * MINUTE, kind: 'bgm', meal: 'before' });
     for (const meal of checkedAfter) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SEVERITIES } from '../domain/alert-rules.ts';
 import { TRIAGE_CATEGORIES } from '../domain/statistics.ts';
+import { rangeSharesView } from './summary.ts';
 
 /**
  * The live board's first paint (`GET /api/board?teamId=`): every patient of the team in the SPEC's
@@ -12,16 +13,6 @@ import { TRIAGE_CATEGORIES } from '../domain/statistics.ts';
 
 const instant = z.string().describe('ISO-8601, UTC');
 const percent = z.number().nullable();
-
-const rangeSharesView = z
-  .object({
-    veryLow: percent.describe('< 3.0 mmol/L or LO'),
-    low: percent.describe('3.0-3.8'),
-    inRange: percent.describe('3.9-10.0'),
-    high: percent.describe('10.1-13.9'),
-    veryHigh: percent.describe('> 13.9 or HI'),
-  })
-  .describe('Percent of readings in each consensus range; null when there are none');
 
 export const boardPatientView = z
   .object({

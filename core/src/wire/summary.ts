@@ -46,6 +46,17 @@ export const agpQuery = z
 export type AgpQuery = z.infer<typeof agpQuery>;
 
 const percent = z.number().nullable();
+
+/** Percent of readings per consensus range (the board and the summary show the same). */
+export const rangeSharesView = z
+  .object({
+    veryLow: percent.describe('< 3.0 mmol/L or LO'),
+    low: percent.describe('3.0-3.8'),
+    inRange: percent.describe('3.9-10.0'),
+    high: percent.describe('10.1-13.9'),
+    veryHigh: percent.describe('> 13.9 or HI'),
+  })
+  .describe('Percent of readings in each consensus range; null when there are none');
 const mmol = z.number().nullable();
 const instant = z.string().describe('ISO-8601, UTC');
 
@@ -67,15 +78,7 @@ export const glucoseSummaryView = z
       .nullable()
       .describe('Glycemia risk index 0-100: 3.0 x %veryLow + 2.4 x %low + 1.6 x %veryHigh + 0.8 x %high, capped'),
     griZone: z.enum(GRI_ZONES).nullable().describe('A [0, 20], B (20, 40], C (40, 60], D (60, 80], E (80, 100]'),
-    ranges: z
-      .object({
-        veryLow: percent.describe('< 3.0 mmol/L or LO'),
-        low: percent.describe('3.0-3.8'),
-        inRange: percent.describe('3.9-10.0'),
-        high: percent.describe('10.1-13.9'),
-        veryHigh: percent.describe('> 13.9 or HI'),
-      })
-      .describe('Percent of readings in each consensus range; null when there are none'),
+    ranges: rangeSharesView,
     count: z.number().int().describe('Readings in the period, LO/HI included, control solution excluded'),
     readingsPerDay: z.number(),
     dataSufficiency: percent.describe(
