@@ -9,6 +9,12 @@ export const CUE_MS = 10_000;
 const PATIENT_UPDATE_DEBOUNCE_MS = 1_000;
 /** How long the first paint waits for the socket (whose connect asks for the board anyway). */
 const FIRST_PAINT_WAIT_MS = 1_500;
+/**
+ * Live events carry readings, not the 14-day statistics: the board asks for the whole answer again
+ * this often, so a row's time in range follows its values. Not more often: every answer is an
+ * audited read of every patient on the board.
+ */
+const STATISTICS_REFRESH_MS = 5 * 60_000;
 /** Clock skew allowance between the server's `updatedAt` and this browser's clock. */
 const SKEW_MS = 60_000;
 
@@ -42,6 +48,7 @@ export class LiveBoard {
   #cueTimers: Array<ReturnType<typeof setTimeout>> = [];
   #closed = false;
   #firstPaint: ReturnType<typeof setTimeout> | undefined;
+  #refresh: ReturnType<typeof setInterval> | undefined;
 
   constructor(teamId: string, options: LiveBoardOptions) {
     this.#teamId = teamId;
@@ -57,18 +64,22 @@ export class LiveBoard {
     this.#firstPaint = setTimeout(() => {
       if (this.board === null && !this.loading) void this.resync();
     }, FIRST_PAINT_WAIT_MS);
+    this.#refresh = setInterval(() => {
+      if (this.board !== null && !this.loading) void this.resync({ quiet: true });
+    }, STATISTICS_REFRESH_MS);
   }
 
   /** The team's live alerts, including those escalated to it. */
   readonly liveAlerts = $derived([...this.alerts.values()].filter(isLive));
 
-  async resync(): Promise<void> {
+  /** `quiet`: a background refresh, shown without a loading state. */
+  async resync(options: { quiet?: boolean } = {}): Promise<void> {
     if (this.#closed) return;
     const run = ++this.#resyncs;
     const since = Date.now() - SKEW_MS;
     const first = this.board === null;
     this.#pending ??= [];
-    this.loading = true;
+    if (!options.quiet) this.loading = true;
     try {
       const [board, alerts] = await Promise.all([
         api.board(this.#teamId),
@@ -141,6 +152,7 @@ export class LiveBoard {
   close(): void {
     this.#closed = true;
     clearTimeout(this.#firstPaint);
+    clearInterval(this.#refresh);
     clearTimeout(this.#patientTimer);
     for (const timer of this.#cueTimers) clearTimeout(timer);
     this.link.close();
