@@ -38,7 +38,7 @@ const isoUtc = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-
 
 /**
  * The group-commit write as one statement, so one round trip and its own transaction: the keys,
- * the readings, the devices' last-seen time ($10) and the evaluation outbox row with the newly
+ * the readings, the devices' last-seen time ($10, kept to the minute) and the evaluation outbox row with the newly
  * stored readings, in the shape of `EvaluationBatch` (outbox.ts), or no row if nothing was new.
  * Data-modifying CTEs always run to completion, read or not.
  */
@@ -48,7 +48,10 @@ stored as (
   returning device_serial, seq, patient_id, measured_at, mmol, flag, kind, meal
 ),
 seen as (
-  update devices set last_seen_at = now() where serial = any($10::text[]) returning 1
+  -- To the minute: a device sending every few seconds is not rewritten every flush.
+  update devices set last_seen_at = now()
+  where serial = any($10::text[]) and (last_seen_at is null or last_seen_at < now() - interval '1 minute')
+  returning 1
 ),
 outbox as (
   insert into evaluation_outbox (payload)
