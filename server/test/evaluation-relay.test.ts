@@ -110,6 +110,16 @@ describe('the evaluation relay (outbox -> one BullMQ job per committed batch)', 
     expect((await relays[0]!.queue.getJobCounts('waiting')).waiting).toBe(2);
   });
 
+  it('asks for the database identity again after a failed ask, instead of remembering the failure', async () => {
+    const { db, relay } = await relayOnSharedRedis();
+    const [row] = (await db.pool.query(`delete from storage_state where key = 'installation_id' returning value`)).rows;
+    await expect(relay.jobId(1)).rejects.toThrow(/installation_id/);
+    await db.pool.query(`insert into storage_state (key, value) values ('installation_id', $1)`, [
+      JSON.stringify(row.value),
+    ]);
+    expect(await relay.jobId(1)).toBe(`outbox-${row.value}-1`);
+  });
+
   it('keeps batches committed while Redis is down in the outbox, and publishes them when it is back', async () => {
     const db = await database();
     const port = await freePort();

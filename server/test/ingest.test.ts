@@ -4,7 +4,7 @@ import { queuePrefix, QUEUES } from '@glucoboard/workers';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, buildTeam, startTestSystem, type TeamFixture } from './support/clinic.ts';
-import type { ReadingsAck as Ack } from './support/sockets.ts';
+import { sendReadings, Sockets } from './support/sockets.ts';
 
 // SPEC section 4, "Devices": the device half of the wire contract, driven by real Socket.IO
 // clients and a real HTTP gateway against a running system.
@@ -21,27 +21,15 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   sockets.forEach((s) => s.disconnect());
+  meters.closeAll();
   await env?.stop();
 });
 
 const MINUTE = 60_000;
 
-async function meter(team: TeamFixture): Promise<Socket> {
-  const socket = io(`${env.system.url}/devices`, {
-    auth: { deviceId: team.deviceId, token: team.deviceToken },
-    transports: ['websocket'],
-    forceNew: true,
-  });
-  sockets.push(socket);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
-  return socket;
-}
-
-const send = (socket: Socket, payload: unknown) =>
-  socket.timeout(30_000).emitWithAck('readings', payload) as Promise<Ack>;
+const meters = new Sockets(() => env.system.url);
+const meter = (team: TeamFixture) => meters.meter(team);
+const send = sendReadings;
 
 let nextSeq = 1000;
 function readings(count: number, overrides: Record<string, unknown> = {}) {

@@ -195,25 +195,12 @@ export class BatchWriter {
     }
   }
 
-  async #write(rows: readonly DeviceReadingToStore[]): Promise<StoreOutcome[]> {
-    const client = await this.#pool.connect();
-    // A checked-out client has no error listener of the pool's: a connection lost between two
-    // queries would otherwise crash the process. The failure reaches us through the query.
-    const ignore = () => undefined;
-    client.on('error', ignore);
-    let failure: Error | undefined;
-    try {
-      // One statement: keys, readings, devices seen and the outbox row, committed together or not
-      // at all, in one round trip (four fewer than BEGIN, three statements and COMMIT).
-      return await storeDeviceReadingsForEvaluation(client, rows);
-    } catch (err) {
-      failure = err instanceof Error ? err : new Error(String(err));
-      throw failure;
-    } finally {
-      client.removeListener('error', ignore);
-      // After a failure the connection is discarded (it may be dead); the pool opens a new one.
-      client.release(failure);
-    }
+  /**
+   * One statement: keys, readings, devices seen and the outbox row, committed together or not at
+   * all, in one round trip. Through the pool: a failed query's connection is discarded there.
+   */
+  #write(rows: readonly DeviceReadingToStore[]): Promise<StoreOutcome[]> {
+    return storeDeviceReadingsForEvaluation(this.#pool, rows);
   }
 
   #retryAfterMs(): number {

@@ -77,7 +77,11 @@ export class EvaluationRelay {
 
   /** The job id of an outbox row's batch. */
   async jobId(outboxId: number): Promise<string> {
-    this.#installation ??= installationId(this.#db.pool);
+    // Asked once; a failed ask (database away) is asked again next time, not remembered.
+    this.#installation ??= installationId(this.#db.pool).catch((err: unknown) => {
+      this.#installation = undefined;
+      throw err;
+    });
     return evaluationJobId(await this.#installation, outboxId);
   }
 
