@@ -175,3 +175,24 @@ export function redisClient(endpoint: RedisEndpoint, role: RedisRole, log?: Logg
   client.on('error', (err) => log?.warn({ err: err.message, role }, 'redis connection error'));
   return client;
 }
+
+/**
+ * Deletes every key under a prefix: ours (`prefix:...`) and BullMQ's (`{prefix}:...`). For test
+ * runs and benchmark runs that share a Redis and clean up after themselves.
+ */
+export async function deleteKeysUnder(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    for (const pattern of [`{${prefix}}*`, `${prefix}*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        if (keys.length > 0) await redis.del(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+    }
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Redis } from 'ioredis';
+import { deleteKeysUnder } from '../../src/platform/redis.ts';
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -8,21 +8,7 @@ export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6
 export const uniqueRedisPrefix = (): string => `gbtest-${randomBytes(5).toString('hex')}`;
 
 /** Deletes every key a test wrote under its prefix (BullMQ's keys are `{prefix}:...`). */
-export async function dropRedisPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(TEST_REDIS_URL);
-  try {
-    for (const pattern of [`{${prefix}}*`, `${prefix}*`]) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        if (keys.length) await redis.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-    }
-  } finally {
-    redis.disconnect();
-  }
-}
+export const dropRedisPrefix = (prefix: string): Promise<void> => deleteKeysUnder(TEST_REDIS_URL, prefix);
 
 /** A throwaway redis-server on a fixed port, so it can be stopped and started again in place. */
 export async function throwawayRedis(port: number): Promise<{ stop(): Promise<void> }> {
