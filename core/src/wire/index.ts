@@ -4,3 +4,4 @@ export * from './device-status.ts';
 export * from './alerts.ts';
 export * from './summary.ts';
 export * from './board.ts';
+export * from './csv.ts';

@@ -204,19 +204,21 @@ export function createOidcLogin(settings: OidcSettings): OidcLogin {
  * Links an account to the identity a provider knows the person by (for the admin API). The
  * account then signs in through that provider; an identity can belong to one account only.
  */
+/** Links an account to (issuer, subject); answers whether it replaced an earlier link. */
 export async function linkExternalIdentity(
   db: pg.Pool | pg.PoolClient,
   userId: string,
   issuer: string,
   subject: string,
-): Promise<void> {
+): Promise<boolean> {
   try {
-    const linked = await db.query('update users set auth_provider = $2, external_subject = $3 where id = $1', [
-      userId,
-      issuer,
-      subject,
-    ]);
+    const linked = await db.query<{ replaced: boolean }>(
+      `update users u set auth_provider = $2, external_subject = $3 from users before
+       where u.id = $1 and before.id = u.id returning before.external_subject is not null as replaced`,
+      [userId, issuer, subject],
+    );
     if (linked.rowCount === 0) throw notFound('user');
+    return linked.rows[0]!.replaced;
   } catch (err) {
     if ((err as { code?: string }).code === '23505') {
       throw new ApiError(409, 'IDENTITY_TAKEN', 'another account is already linked to that identity');

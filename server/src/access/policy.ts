@@ -73,3 +73,37 @@ export async function isAnyTeamAdmin(db: pg.Pool, user: SignedInUser): Promise<b
   if (user.sysadmin) return true;
   return [...(await membershipsOf(db, user.userId)).values()].includes('admin');
 }
+
+/** How far the caller may act on another person's account. */
+export interface AccountReach {
+  exists: boolean;
+  /** May link its sign-in identity, or add it to a team. */
+  administered: boolean;
+  /** Belongs to at least one team the caller administers (a sysadmin: any existing account). */
+  shared: boolean;
+}
+
+/**
+ * Whether the caller may act on another person's account: a sysadmin on any; a team admin only on
+ * an account that is no sysadmin and whose every membership is in teams that admin administers.
+ * Anything looser lets the admin of one team take over (by linking their own OpenID subject to it)
+ * the account of another team's member, or the sysadmin's.
+ */
+export async function accountReach(db: pg.Pool, caller: SignedInUser, userId: string): Promise<AccountReach> {
+  const found = await db.query<{ sysadmin: boolean; teams: string[] }>(
+    `select u.sysadmin, coalesce(array_agg(m.team_id) filter (where m.team_id is not null), '{}') as teams
+     from users u left join memberships m on m.user_id = u.id where u.id = $1 group by u.id`,
+    [userId],
+  );
+  const target = found.rows[0];
+  if (!target) return { exists: false, administered: false, shared: false };
+  if (caller.sysadmin) return { exists: true, administered: true, shared: true };
+  const administered = new Set(
+    [...(await membershipsOf(db, caller.userId))].filter(([, role]) => role === 'admin').map(([team]) => team),
+  );
+  return {
+    exists: true,
+    administered: administered.size > 0 && !target.sysadmin && target.teams.every((team) => administered.has(team)),
+    shared: target.teams.some((team) => administered.has(team)),
+  };
+}

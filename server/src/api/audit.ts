@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { auditQuery } from '@glucoboard/core/wire';
+import { auditQuery, csvDocument } from '@glucoboard/core/wire';
 import { patientAccess } from '../access/policy.ts';
 import { membershipsOf } from '../access/teams.ts';
 import { recordAudit, recordPatientEvent, userActor } from '../audit/trail.ts';
@@ -20,11 +20,6 @@ interface AccessRow {
   teamName: string | null;
   origin: string | null;
 }
-
-const csvField = (value: unknown) => {
-  const text = value instanceof Date ? value.toISOString() : String(value ?? '');
-  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-};
 
 export function auditRoutes(deps: ApiDependencies): RouteSpec[] {
   const db = deps.db.pool;
@@ -93,15 +88,15 @@ export function auditRoutes(deps: ApiDependencies): RouteSpec[] {
             status: 200,
             body: { patientId: access.patientId, from: query.from, to: query.to, accesses: rows.rows },
           };
-        const header = 'time,action,outcome,user,email,care unit,origin';
-        const lines = rows.rows.map((r) =>
-          [r.at, r.action, r.outcome, r.userName, r.userEmail, r.teamName, r.origin].map(csvField).join(','),
+        const content = csvDocument(
+          ['time', 'action', 'outcome', 'user', 'email', 'care unit', 'origin'],
+          rows.rows.map((r) => [r.at, r.action, r.outcome, r.userName, r.userEmail, r.teamName, r.origin]),
         );
         return {
           status: 200,
           text: {
             contentType: 'text/csv; charset=utf-8',
-            content: [header, ...lines].join('\n') + '\n',
+            content,
             filename: `access-log-${access.patientId}.csv`,
           },
         };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SignInThrottle } from '../access/sign-in-throttle.ts';
 import { hashSecret, verifySecret } from '@glucoboard/core/platform';
 import { loginBody } from '@glucoboard/core/wire';
 import { closeSession, SESSION_COOKIE, startSession } from '../access/sessions.ts';
@@ -6,11 +7,6 @@ import { recordAudit, userActor } from '../audit/trail.ts';
 import { ApiError } from '../http/errors.ts';
 import { route, type RouteSpec } from '../http/routes.ts';
 import type { ApiDependencies } from './context.ts';
-
-/** Failed sign-ins in a row that lock an account, and for how long. */
-export const LOCKOUT = { failures: 5, minutes: 15 } as const;
-/** Sign-in attempts one address may make in a window, whatever the accounts. */
-export const LOGIN_RATE = { attempts: 30, windowSeconds: 900 } as const;
 
 const meSchema = z.object({
   id: z.string(),
@@ -37,26 +33,17 @@ export async function describeUser(deps: ApiDependencies, userId: string) {
   return { ...user.rows[0]!, teams: teams.rows };
 }
 
-async function rateLimit(deps: ApiDependencies, origin: string): Promise<void> {
-  const key = `${deps.redisPrefix}:login-attempts:${origin}`;
-  const [[, count], [, ttl]] = (await deps.redis.multi().incr(key).ttl(key).exec()) as [[null, number], [null, number]];
-  if (ttl < 0) await deps.redis.expire(key, LOGIN_RATE.windowSeconds);
-  if (count > LOGIN_RATE.attempts) {
-    const retryAfter = ttl > 0 ? ttl : LOGIN_RATE.windowSeconds;
-    throw new ApiError(
-      429,
-      'RATE_LIMITED',
-      'too many sign-in attempts from this address; wait and try again',
-      undefined,
-      {
-        'retry-after': String(retryAfter),
-      },
-    );
-  }
+/** Why a password sign-in is refused (for the audit trail only: the answer is the same), or null. */
+function refusalOf(user: { password_hash: string | null; disabled: boolean } | undefined, verified: boolean) {
+  if (!user) return 'unknown_account';
+  if (user.password_hash === null) return 'no_local_password';
+  if (!verified) return 'wrong_password';
+  return user.disabled ? 'disabled' : null;
 }
 
 export function authRoutes(deps: ApiDependencies): RouteSpec[] {
   const db = deps.db.pool;
+  const throttle = new SignInThrottle(deps.redis, deps.redisPrefix);
   return [
     route({
       method: 'post',
@@ -67,7 +54,10 @@ export function authRoutes(deps: ApiDependencies): RouteSpec[] {
       body: loginBody,
       responses: {
         200: { description: 'Signed in', schema: meSchema },
-        401: { description: 'Wrong e-mail or password, or account locked' },
+        401: { description: 'Wrong e-mail or password (INVALID_CREDENTIALS), alike for unknown accounts' },
+        429: {
+          description: 'Too many failed sign-ins for this account or from this address: wait Retry-After seconds',
+        },
       },
       async handle({ body, req, res, origin }) {
         if (deps.localLogin === false) {
@@ -77,52 +67,46 @@ export function authRoutes(deps: ApiDependencies): RouteSpec[] {
             'password sign-in is switched off here; sign in with SITHS eID',
           );
         }
-        await rateLimit(deps, origin);
-        const found = await db.query<{ id: string; password_hash: string | null; locked: boolean; disabled: boolean }>(
-          `select id, password_hash, coalesce(locked_until > now(), false) as locked, disabled_at is not null as disabled
-           from users where lower(email) = lower($1)`,
+        // Without Redis the throttle is off, not sign-in: argon2 still makes each guess slow.
+        const reservation = await throttle.reserve(body.email, origin).catch((err: Error) => {
+          deps.log.warn({ err: err.message }, 'sign-in throttle unavailable; attempt not counted');
+          return { allowed: true } as const;
+        });
+        if (!reservation.allowed) {
+          await recordAudit(db, {
+            action: 'auth.login',
+            outcome: 'failure',
+            actor: { kind: 'system' },
+            origin,
+            detail: { reason: 'throttled' },
+          });
+          throw new ApiError(
+            429,
+            'RATE_LIMITED',
+            `too many failed sign-ins; wait ${reservation.retryAfterSeconds} s and try again`,
+            undefined,
+            { 'retry-after': String(reservation.retryAfterSeconds) },
+          );
+        }
+        const found = await db.query<{ id: string; password_hash: string | null; disabled: boolean }>(
+          `select id, password_hash, disabled_at is not null as disabled from users where lower(email) = lower($1)`,
           [body.email],
         );
         const user = found.rows[0];
-        const failure = async (reason: string, code = 'INVALID_CREDENTIALS', message = 'wrong e-mail or password') => {
+        // Unknown, passwordless, disabled and wrong answer alike, after the same argon2 work.
+        const verified = await verifySecret(user?.password_hash ?? (await dummy()), body.password);
+        const refusal = refusalOf(user, verified);
+        if (!user || refusal) {
           await recordAudit(db, {
             action: 'auth.login',
             outcome: 'failure',
             actor: user ? userActor(user.id) : { kind: 'system' },
             origin,
-            detail: { reason },
+            detail: { reason: refusal ?? 'unknown_account' },
           });
-          return new ApiError(401, code, message);
-        };
-        if (!user || user.password_hash === null) {
-          await verifySecret(await dummy(), body.password);
-          throw await failure(user ? 'no_local_password' : 'unknown_account');
+          throw new ApiError(401, 'INVALID_CREDENTIALS', 'wrong e-mail or password');
         }
-        if (user.locked) {
-          throw await failure(
-            'locked',
-            'ACCOUNT_LOCKED',
-            'this account is locked for a while after repeated failed sign-ins',
-          );
-        }
-        if (!(await verifySecret(user.password_hash, body.password)) || user.disabled) {
-          const counted = await db.query<{ locked: boolean }>(
-            `update users set
-               failed_logins = case when failed_logins + 1 >= $2 then 0 else failed_logins + 1 end,
-               locked_until = case when failed_logins + 1 >= $2 then now() + make_interval(mins => $3) else locked_until end
-             where id = $1 returning locked_until > now() as locked`,
-            [user.id, LOCKOUT.failures, LOCKOUT.minutes],
-          );
-          if (counted.rows[0]?.locked) {
-            throw await failure(
-              'locked_now',
-              'ACCOUNT_LOCKED',
-              'this account is now locked for a while after repeated failed sign-ins',
-            );
-          }
-          throw await failure(user.disabled ? 'disabled' : 'wrong_password');
-        }
-        await db.query('update users set failed_logins = 0, locked_until = null where id = $1', [user.id]);
+        await throttle.succeeded(body.email, origin).catch(() => undefined);
         await startSession(db, user.id, deps.sessionPolicy, req, res, origin);
         await recordAudit(db, { action: 'auth.login', actor: userActor(user.id), origin });
         return { status: 200, body: await describeUser(deps, user.id) };

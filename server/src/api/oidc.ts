@@ -8,10 +8,10 @@ import {
   OidcFailure,
   type OidcLogin,
 } from '../access/oidc.ts';
-import { membershipsOf } from '../access/teams.ts';
+import { accountReach } from '../access/policy.ts';
 import { cookieValue, startSession } from '../access/sessions.ts';
 import { recordAudit, userActor } from '../audit/trail.ts';
-import { ApiError, notFound } from '../http/errors.ts';
+import { ApiError, notFound, outsideTeams } from '../http/errors.ts';
 import { route, type RouteSpec } from '../http/routes.ts';
 import type { ApiDependencies } from './context.ts';
 
@@ -116,33 +116,39 @@ export function oidcRoutes(deps: ApiDependencies, oidc: OidcLogin | undefined): 
       path: '/api/users/:userId/identity',
       tag: 'users',
       summary:
-        "Link an account to the person's identity at the OpenID Connect provider (sysadmin, or an admin of one of the account's teams)",
+        "Link an account to the person's identity at the OpenID Connect provider (sysadmin, or an admin of every one of the account's teams; never a sysadmin's account)",
       signedIn: true,
       params: { userId: 'uuid' },
       body: externalIdentityBody,
       responses: {
         200: { description: 'Linked' },
+        403: {
+          description:
+            "The account is a sysadmin's or is in teams the caller does not administer (ACCOUNT_BEYOND_TEAMS)",
+        },
         409: { description: 'Another account has that identity (IDENTITY_TAKEN)' },
       },
       async handle({ user, params, body, origin }) {
         const userId = params.userId!;
-        if (!user.sysadmin) {
-          // An account outside the caller's administered teams answers 404, like any other team's object.
-          const administered = [...(await membershipsOf(db, user.userId))]
-            .filter(([, role]) => role === 'admin')
-            .map(([team]) => team);
-          const theirs = await db.query('select 1 from memberships where user_id = $1 and team_id = any($2::uuid[])', [
-            userId,
-            administered,
-          ]);
-          if (theirs.rowCount === 0) throw notFound('user');
+        const reach = await accountReach(db, user, userId);
+        const refused = !reach.shared ? notFound('user') : !reach.administered ? outsideTeams() : undefined;
+        if (refused) {
+          await recordAudit(db, {
+            action: 'user.link_identity',
+            outcome: 'failure',
+            actor: userActor(user.userId),
+            origin,
+            detail: { userId, reason: reach.shared ? 'beyond_administered_teams' : 'not_visible' },
+          });
+          throw refused;
         }
-        await linkExternalIdentity(db, userId, oidc.issuer, body.subject);
+        const replaced = await linkExternalIdentity(db, userId, oidc.issuer, body.subject);
+        // The subject (often an HSA-id) stays out of the trail, as at sign-in.
         await recordAudit(db, {
           action: 'user.link_identity',
           actor: userActor(user.userId),
           origin,
-          detail: { userId },
+          detail: { userId, replaced },
         });
         return { status: 200, body: { userId, issuer: oidc.issuer, subject: body.subject } };
       },

@@ -2,9 +2,11 @@ import { z } from 'zod';
 import { hashSecret } from '@glucoboard/core/platform';
 import { addMember, createTeam, createUser } from '@glucoboard/core/storage';
 import { newMembershipBody, newTeamBody, newUserBody, teamThresholdsBody, teamUpdateBody } from '@glucoboard/core/wire';
-import { isAnyTeamAdmin, teamAccess } from '../access/policy.ts';
+import { accountReach, isAnyTeamAdmin, teamAccess } from '../access/policy.ts';
+import type { SignedInUser } from '../access/sessions.ts';
+import { membershipsOf } from '../access/teams.ts';
 import { recordAudit, userActor } from '../audit/trail.ts';
-import { ApiError, forbidden, notFound } from '../http/errors.ts';
+import { ApiError, forbidden, notFound, outsideTeams } from '../http/errors.ts';
 import { route, type RouteSpec } from '../http/routes.ts';
 import type { ApiDependencies } from './context.ts';
 
@@ -28,10 +30,25 @@ const uniqueViolation = (err: unknown, constraint: string) =>
 
 export function teamRoutes(deps: ApiDependencies): RouteSpec[] {
   const db = deps.db.pool;
-  const escalationTargetExists = async (teamId: string | null | undefined) => {
+  /**
+   * A team takes another's escalations only by consent: a sysadmin sets any team, a team admin
+   * only a team she administers too. An unknown team and another's answer alike, so the answer
+   * does not tell which team ids exist.
+   */
+  const escalationTargetAllowed = async (user: SignedInUser, teamId: string | null | undefined) => {
     if (!teamId) return;
-    if ((await db.query('select 1 from teams where id = $1', [teamId])).rowCount === 0) {
-      throw new ApiError(400, 'VALIDATION_FAILED', 'escalationTeamId names no team', 'escalationTeamId');
+    const allowed = user.sysadmin
+      ? (await db.query('select 1 from teams where id = $1', [teamId])).rowCount === 1
+      : (await membershipsOf(db, user.userId)).get(teamId) === 'admin';
+    if (!allowed) {
+      throw new ApiError(
+        400,
+        'VALIDATION_FAILED',
+        user.sysadmin
+          ? 'escalationTeamId names no team'
+          : 'escalationTeamId must be a team you administer too; a system administrator can set any other',
+        'escalationTeamId',
+      );
     }
   };
   return [
@@ -65,7 +82,7 @@ export function teamRoutes(deps: ApiDependencies): RouteSpec[] {
       },
       async handle({ user, body, origin }) {
         if (!user.sysadmin) throw forbidden('only a sysadmin creates teams');
-        await escalationTargetExists(body.escalationTeamId);
+        await escalationTargetAllowed(user, body.escalationTeamId);
         try {
           const team = await createTeam(db, body);
           await recordAudit(db, { action: 'team.create', actor: userActor(user.userId), teamId: team.id, origin });
@@ -94,7 +111,7 @@ export function teamRoutes(deps: ApiDependencies): RouteSpec[] {
         if (body.escalationTeamId === params.teamId) {
           throw new ApiError(400, 'VALIDATION_FAILED', 'a team cannot escalate to itself', 'escalationTeamId');
         }
-        await escalationTargetExists(body.escalationTeamId);
+        await escalationTargetAllowed(user, body.escalationTeamId);
         await db.query(
           `update teams set name = coalesce($2, name),
              escalation_team_id = case when $3 then $4::uuid else escalation_team_id end,
@@ -144,15 +161,34 @@ export function teamRoutes(deps: ApiDependencies): RouteSpec[] {
       method: 'post',
       path: '/api/teams/:teamId/members',
       tag: 'teams',
-      summary: 'Add a user to a team with a role, or change the role (team admin)',
+      summary:
+        "Add a user to a team with a role, or change a member's role (team admin: only users in no team they do not administer)",
       signedIn: true,
       params: { teamId: 'uuid' },
       body: newMembershipBody,
-      responses: { 201: { description: 'Member added' } },
+      responses: {
+        201: { description: 'Member added' },
+        403: { description: 'A sysadmin, or a member of teams the caller does not administer (ACCOUNT_BEYOND_TEAMS)' },
+      },
       async handle({ user, params, body, origin }) {
         const teamId = params.teamId!;
         await teamAccess(db, user, teamId, 'admin');
-        if ((await db.query('select 1 from users where id = $1', [body.userId])).rowCount === 0) throw notFound('user');
+        const reach = await accountReach(db, user, body.userId);
+        if (!reach.exists) throw notFound('user');
+        // A role change of one's own member is the team's affair; bringing in someone who also
+        // works in other teams (or a sysadmin) is a system administrator's.
+        const member = (await membershipsOf(db, body.userId)).has(teamId);
+        if (!member && !reach.administered) {
+          await recordAudit(db, {
+            action: 'membership.add',
+            outcome: 'failure',
+            actor: userActor(user.userId),
+            teamId,
+            origin,
+            detail: { userId: body.userId, reason: 'beyond_administered_teams' },
+          });
+          throw outsideTeams();
+        }
         await addMember(db, teamId, body.userId, body.role);
         deps.live.membershipChanged(body.userId, teamId, true);
         await recordAudit(db, {

@@ -17,6 +17,13 @@ export class ApiError extends Error {
 /** Another team's object, or one that does not exist: the same answer, so nothing leaks. */
 export const notFound = (what: string) => new ApiError(404, 'NOT_FOUND', `${what} not found`);
 export const forbidden = (message: string) => new ApiError(403, 'FORBIDDEN', message);
+/** Another person's account that reaches beyond the teams the caller administers. */
+export const outsideTeams = () =>
+  new ApiError(
+    403,
+    'ACCOUNT_BEYOND_TEAMS',
+    'this account belongs to a system administrator or to teams you do not administer; a system administrator can do this',
+  );
 export const unauthenticated = () => new ApiError(401, 'UNAUTHENTICATED', 'sign in first');
 
 /** Turns anything thrown into the error shape; unexpected errors are logged by id only. */

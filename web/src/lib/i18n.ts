@@ -42,8 +42,7 @@ const sv = {
   'login.submit': 'Logga in',
   'login.submitting': 'Loggar in …',
   'login.invalid': 'Fel e-postadress eller lösenord.',
-  'login.locked': 'Kontot är låst en stund efter upprepade misslyckade inloggningar. Försök igen om 15 minuter.',
-  'login.rateLimited': 'För många inloggningsförsök från den här datorn. Vänta en stund och försök igen.',
+  'login.rateLimited': 'För många misslyckade inloggningar. Vänta en stund och försök igen.',
   'login.network': 'Servern gick inte att nå. Kontrollera nätverket och försök igen.',
   'login.failed': 'Inloggningen misslyckades.',
 
@@ -430,8 +429,7 @@ const en: Dictionary = {
   'login.submit': 'Sign in',
   'login.submitting': 'Signing in …',
   'login.invalid': 'Wrong e-mail address or password.',
-  'login.locked': 'The account is locked for a while after repeated failed sign-ins. Try again in 15 minutes.',
-  'login.rateLimited': 'Too many sign-in attempts from this computer. Wait a while and try again.',
+  'login.rateLimited': 'Too many failed sign-ins. Wait a moment and try again.',
   'login.network': 'The server could not be reached. Check the network and try again.',
   'login.failed': 'Signing in failed.',
 
