@@ -77,6 +77,21 @@ export async function resolveSession(
   };
 }
 
+/**
+ * Of the given session ids, those still signed in: not expired, not idle past the policy, user
+ * not disabled. Reads only: asking does not count as activity.
+ */
+export async function liveSessions(db: pg.Pool, ids: readonly string[], policy: SessionPolicy): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const found = await db.query<{ id: string }>(
+    `select s.id from sessions s join users u on u.id = s.user_id
+     where s.id = any($1::text[]) and s.expires_at > now() and s.last_seen_at > now() - make_interval(mins => $2)
+       and u.disabled_at is null`,
+    [ids, policy.idleMinutes],
+  );
+  return new Set(found.rows.map((r) => r.id));
+}
+
 export async function closeSession(db: pg.Pool, sessionIdToClose: string): Promise<void> {
   await db.query('delete from sessions where id = $1', [sessionIdToClose]);
 }

@@ -1,7 +1,7 @@
 import type { Namespace, Socket } from 'socket.io';
 import type { Logger } from 'pino';
 import type { Database } from '@glucoboard/core/storage';
-import { cookieValue, resolveSession, SESSION_COOKIE, type SessionPolicy } from '../access/sessions.ts';
+import { cookieValue, liveSessions, resolveSession, SESSION_COOKIE, type SessionPolicy } from '../access/sessions.ts';
 import { crossSiteRefusal } from '../access/csrf.ts';
 import { membershipsOf } from '../access/teams.ts';
 import { ChangeCounter } from './change-counter.ts';
@@ -25,7 +25,16 @@ export interface Board {
   membershipChanged(userId: string, teamId: string, member: boolean): void;
   /** Signed out: the session's open boards close, on every server. */
   sessionEnded(sessionId: string): void;
+  /** Stops the periodic session check. */
+  close(): void;
 }
+
+/**
+ * Open boards one session may have on one server: enough for every tab a nurse keeps open (board,
+ * alerts, a few patients), few enough that one stolen or scripted cookie cannot hold thousands of
+ * sockets. Per server, so behind N servers a session holds at most N times this.
+ */
+export const BOARDS_PER_SESSION = 20;
 
 /** setTimeout's longest delay; a later expiry is checked again when that fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -39,13 +48,44 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * sysadmin is about running the installation (listing all teams, adding people), not about
  * watching every team's patients live; she joins a team to do that.
  */
-export function setupBoard(nsp: Namespace, deps: { db: Database; sessionPolicy: SessionPolicy; log: Logger }): Board {
+export function setupBoard(
+  nsp: Namespace,
+  deps: { db: Database; sessionPolicy: SessionPolicy; sessionCheckMs: number; log: Logger },
+): Board {
   const { db, log } = deps;
   const changes = new ChangeCounter();
+  /** Open (or opening) boards per session on this server. */
+  const opened = new Map<string, number>();
+
+  /** Counts the board against its session until it disconnects, or refuses it over the cap. */
+  function holdPlace(socket: Socket, sessionId: string): HandshakeError | undefined {
+    const count = opened.get(sessionId) ?? 0;
+    if (count >= BOARDS_PER_SESSION) {
+      return new HandshakeError(
+        'TOO_MANY_CONNECTIONS',
+        `this session has ${BOARDS_PER_SESSION} boards open already; close one first`,
+      );
+    }
+    opened.set(sessionId, count + 1);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      const left = (opened.get(sessionId) ?? 1) - 1;
+      if (left > 0) opened.set(sessionId, left);
+      else opened.delete(sessionId);
+    };
+    // A handshake that never becomes a connection (the client left meanwhile) ends with its transport.
+    socket.once('disconnect', release);
+    socket.conn.once('close', release);
+    return undefined;
+  }
 
   nsp.use((socket, next) => {
     authenticate(socket).then(
       (data) => {
+        const refused = holdPlace(socket, data.sessionId);
+        if (refused) return next(refused);
         socket.data = data;
         next();
       },
@@ -101,6 +141,23 @@ export function setupBoard(nsp: Namespace, deps: { db: Database; sessionPolicy: 
 
   nsp.on(MEMBERSHIP_CHANGED, () => changes.bump());
 
+  // A session also ends by idleness (or its user is disabled) without anyone signing out: HTTP
+  // then answers 401, and the boards opened with it close here, within one check interval.
+  let checking = false;
+  const check = setInterval(() => {
+    if (checking || opened.size === 0) return;
+    checking = true;
+    const ids = [...opened.keys()];
+    liveSessions(db.pool, ids, deps.sessionPolicy)
+      .then((live) => {
+        for (const id of ids) if (!live.has(id)) nsp.local.in(sessionRoom(id)).disconnectSockets(true);
+      })
+      // The database not answering is no reason to blank every board: checked again next time.
+      .catch((err: Error) => log.warn({ err: err.message }, 'board sessions not checked; next time'))
+      .finally(() => (checking = false));
+  }, deps.sessionCheckMs);
+  check.unref();
+
   return {
     membershipChanged(userId, teamId, member) {
       changes.bump();
@@ -113,6 +170,9 @@ export function setupBoard(nsp: Namespace, deps: { db: Database; sessionPolicy: 
     },
     sessionEnded(sessionId) {
       nsp.in(sessionRoom(sessionId)).disconnectSockets(true);
+    },
+    close() {
+      clearInterval(check);
     },
   };
 }
