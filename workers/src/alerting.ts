@@ -3,24 +3,17 @@ import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { BOARD_EVENTS } from '@glucoboard/core/wire';
 import { publishToBoards, redisClient, type BoardMessage, type RedisEndpoint } from '@glucoboard/core/platform';
-import {
-  alertViews,
-  escalateAlert,
-  recordAudit,
-  removeEvaluations,
-  type Database,
-  type EvaluationBatch,
-} from '@glucoboard/core/storage';
+import { alertViews, removeEvaluations, type Database, type EvaluationBatch } from '@glucoboard/core/storage';
 import { evaluateBatch, type AlertChange } from './alert-evaluation.ts';
+import { escalationJob, Escalator, rescheduleEscalations } from './escalation.ts';
 import { openNoDataAlerts } from './no-data.ts';
 import {
   closeWithin,
-  escalationJobId,
-  JOB_RETENTION,
+  everyInProcess,
+  keepSchedules,
   producerConnection,
   queuePrefix,
   QUEUES,
-  RETRY_BACKOFF,
   retryDelay,
   workerConnection,
 } from './queues.ts';
@@ -35,6 +28,8 @@ export interface AlertingOptions {
   metrics: Registry;
   /** How often the no-data scan runs (default each minute). */
   noDataScanMs?: number;
+  /** How often the sweep escalates what the database has due and checks the schedulers (default 30 s). */
+  escalationSweepMs?: number;
   /** Parallel evaluation jobs per process (the embedded database has one connection: 1). */
   concurrency?: number;
   /** BullMQ lock and stall check; shorter in fault tests so a killed worker's job returns sooner. */
@@ -52,6 +47,10 @@ export interface Alerting {
  * twice: evaluations are recorded per batch, escalation and the scan are conditional updates.
  * After its database work a job publishes the alerts it changed to the boards; if that fails the
  * job fails and its retry publishes them again (boards take alert events by id).
+ *
+ * Redis may lose its data (a restart without persistence): the delayed escalation jobs and the
+ * scheduler go with it. In-process timers escalate every alert the database has due, and
+ * re-create a missing scheduler and then the pending escalation jobs.
  */
 export async function startAlerting(options: AlertingOptions): Promise<Alerting> {
   const { db, redis, log } = options;
@@ -81,11 +80,6 @@ export async function startAlerting(options: AlertingOptions): Promise<Alerting>
   const escalations = new Queue(QUEUES.escalation, { connection: producerConnection(redis), prefix });
   const noDataQueue = new Queue(QUEUES.noData, { connection: producerConnection(redis), prefix });
   for (const q of [escalations, noDataQueue]) q.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
-  await noDataQueue.upsertJobScheduler(
-    'scan-no-data',
-    { every: options.noDataScanMs ?? 60_000 },
-    { name: 'scan-no-data', opts: JOB_RETENTION },
-  );
 
   async function publish(changes: readonly AlertChange[], receivedAt?: Date): Promise<void> {
     const views = await alertViews(
@@ -152,16 +146,7 @@ export async function startAlerting(options: AlertingOptions): Promise<Alerting>
       // The same job id for the same alert: a retry or a second page does not schedule twice.
       if (pages.length > 0)
         await escalations.addBulk(
-          pages.map(({ change, escalateAfterMinutes }) => ({
-            name: 'escalate',
-            data: { alertId: change.alertId },
-            opts: {
-              jobId: escalationJobId(change.alertId),
-              delay: escalateAfterMinutes * 60_000,
-              ...JOB_RETENTION,
-              ...RETRY_BACKOFF,
-            },
-          })),
+          pages.map(({ change, escalateAfterMinutes }) => escalationJob(change.alertId, escalateAfterMinutes * 60_000)),
         );
       // Done: the batch leaves the outbox (a retry of this job after here finds every patient evaluated).
       if (job.data.outboxId !== undefined) await removeEvaluations(db.pool, [job.data.outboxId]);
@@ -170,22 +155,12 @@ export async function startAlerting(options: AlertingOptions): Promise<Alerting>
     { ...workerOptions, concurrency: options.concurrency ?? 1 },
   );
 
+  const escalator = new Escalator(db, (changes) => publish(changes), log);
   const escalation = new Worker(
     QUEUES.escalation,
-    timed(QUEUES.escalation, async (job: Job<{ alertId: string }>) => {
-      const alert = await escalateAlert(db.pool, job.data.alertId);
-      if (!alert) return { escalated: false };
-      await recordAudit(db.pool, {
-        action: 'alert.escalate',
-        actor: { kind: 'system' },
-        patientId: alert.patientId,
-        teamId: alert.teamId,
-        detail: { alertId: alert.id, escalationTeamId: alert.escalationTeamId },
-      });
-      await publish([{ alertId: alert.id, change: 'updated', notify: true, severity: alert.severity }]);
-      log.info({ alertId: alert.id, teamId: alert.teamId }, 'alert escalated');
-      return { escalated: true };
-    }),
+    timed(QUEUES.escalation, async (job: Job<{ alertId: string }>) => ({
+      escalated: (await escalator.escalate({ alertId: job.data.alertId })) > 0,
+    })),
     { ...workerOptions, concurrency: 1 },
   );
 
@@ -207,8 +182,30 @@ export async function startAlerting(options: AlertingOptions): Promise<Alerting>
     );
     w.on('error', (err) => log.warn({ queue: w.name, err: err.message }, 'alert worker error'));
   }
+
+  // Jobs Redis lost while no worker ran (or before this start) are made again from the database,
+  // and again whenever the scheduler's loss shows Redis lost its data while running.
+  const sweepMs = options.escalationSweepMs ?? 30_000;
+  const reschedule = async () => {
+    const rescheduled = await rescheduleEscalations(db, escalations);
+    if (rescheduled > 0) log.info({ escalations: rescheduled }, 'pending escalation jobs made from the database');
+  };
+  await reschedule();
+  const schedules = await keepSchedules(noDataQueue, [{ id: 'scan-no-data', every: options.noDataScanMs ?? 60_000 }], {
+    checkMs: sweepMs,
+    log,
+    onRestored: reschedule,
+  });
+  // The safety net needs only the database: it escalates on time while Redis is away.
+  const sweep = everyInProcess(
+    sweepMs,
+    async () => void (await escalator.escalate('due')),
+    (err) => log.warn({ err: err.message }, 'escalation sweep failed; the next pass retries'),
+  );
   return {
     async close() {
+      await sweep.stop();
+      await schedules.stop();
       // worker.close() waits for jobs in progress, so none is cut off half done.
       await Promise.all(
         [...workers, escalations, noDataQueue].map((closable) =>

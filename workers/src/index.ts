@@ -16,13 +16,22 @@ export interface Workers {
 export async function startWorkers(options: {
   db: Database;
   redis: RedisEndpoint;
-  settings: MaintenanceSettings & { alertJobs: { noDataScanMs: number; lockDurationMs: number } };
+  settings: MaintenanceSettings & {
+    alertJobs: { noDataScanMs: number; lockDurationMs: number; escalationSweepMs?: number };
+  };
   log: Logger;
   metrics: Registry;
   /** Parallel rule evaluations (the embedded database has one connection: 1). */
   evaluationConcurrency?: number;
 }): Promise<Workers> {
-  const maintenance = await startMaintenance(options.db, options.redis, options.settings, options.log, options.metrics);
+  const sweepMs = options.settings.alertJobs.escalationSweepMs;
+  const maintenance = await startMaintenance(
+    options.db,
+    options.redis,
+    { ...options.settings, schedulerCheckMs: sweepMs },
+    options.log,
+    options.metrics,
+  );
   const alerting = await startAlerting({
     db: options.db,
     redis: options.redis,
@@ -31,6 +40,7 @@ export async function startWorkers(options: {
     metrics: options.metrics,
     concurrency: options.evaluationConcurrency ?? (options.db.backend === 'embedded' ? 1 : 4),
     noDataScanMs: options.settings.alertJobs.noDataScanMs,
+    escalationSweepMs: sweepMs,
     lockDurationMs: options.settings.alertJobs.lockDurationMs,
     stalledIntervalMs: options.settings.alertJobs.lockDurationMs,
   });

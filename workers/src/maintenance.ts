@@ -4,13 +4,15 @@ import type { Registry } from 'prom-client';
 import { Histogram } from 'prom-client';
 import type { RedisEndpoint } from '@glucoboard/core/platform';
 import { applyRetention, compressOldReadings, refreshRollups, type Database } from '@glucoboard/core/storage';
-import { closeWithin, JOB_RETENTION, QUEUES, producerConnection, queuePrefix, workerConnection } from './queues.ts';
+import { closeWithin, keepSchedules, producerConnection, queuePrefix, QUEUES, workerConnection } from './queues.ts';
 
 export interface MaintenanceSettings {
   redisPrefix: string;
   readingRetentionDays: number;
   auditRetentionDays: number;
   compressAfterDays: number;
+  /** How often to check that Redis still has the schedulers, re-creating any it lost (default 30 s). */
+  schedulerCheckMs?: number;
 }
 
 /** The jobs and how often they run. Job schedulers (not the removed `repeat` option) keep one each. */
@@ -20,6 +22,7 @@ export const MAINTENANCE_SCHEDULE = {
   'apply-retention': 60 * 60_000,
 } as const;
 export type MaintenanceJob = keyof typeof MAINTENANCE_SCHEDULE;
+const SCHEDULES = Object.entries(MAINTENANCE_SCHEDULE).map(([id, every]) => ({ id, every }));
 
 export interface MaintenanceWorker {
   queue: Queue;
@@ -49,9 +52,6 @@ export async function startMaintenance(
   });
   const queue = new Queue(QUEUES.maintenance, { connection: producerConnection(redis), prefix });
   queue.on('error', (err) => log.warn({ err: err.message }, 'maintenance queue error'));
-  for (const [name, every] of Object.entries(MAINTENANCE_SCHEDULE)) {
-    await queue.upsertJobScheduler(name, { every }, { name, opts: JOB_RETENTION });
-  }
   const worker = new Worker(
     QUEUES.maintenance,
     async (job: Job) => {
@@ -74,10 +74,13 @@ export async function startMaintenance(
   await worker.waitUntilReady();
   worker.on('failed', (job, err) => log.error({ job: job?.name, err: err.message }, 'maintenance job failed'));
   worker.on('error', (err) => log.warn({ err: err.message }, 'maintenance worker error'));
+  // A Redis restarted without its data has no schedulers: nothing would run again until a restart.
+  const schedules = await keepSchedules(queue, SCHEDULES, { checkMs: settings.schedulerCheckMs ?? 30_000, log });
   return {
     queue,
     worker,
     async close() {
+      await schedules.stop();
       for (const closable of [worker, queue])
         await closeWithin(closable, 10_000, () =>
           log.warn({ queue: closable.name }, 'maintenance queue did not close in time; its jobs will be retried'),

@@ -1,4 +1,5 @@
-import type { ConnectionOptions } from 'bullmq';
+import type { ConnectionOptions, Queue } from 'bullmq';
+import type { Logger } from 'pino';
 import type { RedisEndpoint } from '@glucoboard/core/platform';
 
 /**
@@ -71,4 +72,82 @@ export async function closeWithin(
   const outcome = await Promise.race([closable.close().then(() => 'closed' as const), expired]);
   clearTimeout(timer);
   if (outcome === 'expired') onTimeout();
+}
+
+/** A job scheduler: its id (also the name of the jobs it makes) and how often it makes one. */
+export interface JobSchedule {
+  id: string;
+  every: number;
+}
+
+/** Creates the schedulers, or updates them to the configured period (at start). */
+export async function upsertSchedules(queue: Queue, schedules: readonly JobSchedule[]): Promise<void> {
+  for (const { id, every } of schedules)
+    await queue.upsertJobScheduler(id, { every }, { name: id, opts: JOB_RETENTION });
+}
+
+/**
+ * Job schedulers live only in Redis: one restarted without its data (or flushed) has none, and
+ * their jobs would never run again. Re-creates the missing ones and returns their ids; those
+ * still there are left alone (an upsert would replace their next job for nothing).
+ */
+export async function restoreSchedules(queue: Queue, schedules: readonly JobSchedule[]): Promise<string[]> {
+  const missing: JobSchedule[] = [];
+  for (const schedule of schedules) if (!(await queue.getJobScheduler(schedule.id))) missing.push(schedule);
+  await upsertSchedules(queue, missing);
+  return missing.map((s) => s.id);
+}
+
+/**
+ * Creates the schedulers now and keeps them: every `checkMs` those Redis lost are made again, and
+ * `onRestored` repairs what else went with them. Stop it before closing the queue.
+ */
+export async function keepSchedules(
+  queue: Queue,
+  schedules: readonly JobSchedule[],
+  options: { checkMs: number; log: Logger; onRestored?: () => Promise<void> },
+): Promise<{ stop(): Promise<void> }> {
+  const { log } = options;
+  await upsertSchedules(queue, schedules);
+  return everyInProcess(
+    options.checkMs,
+    async () => {
+      const restored = await restoreSchedules(queue, schedules);
+      if (restored.length === 0) return;
+      log.warn({ queue: queue.name, schedulers: restored }, 'Redis had lost job schedulers; made again');
+      await options.onRestored?.();
+    },
+    (err) => log.warn({ queue: queue.name, err: err.message }, 'scheduler check failed; the next one retries'),
+  );
+}
+
+/**
+ * Runs `pass` every `everyMs` in this process, one pass at a time, on a plain timer: the passes
+ * that repair what a Redis without its data lost must not themselves live in Redis.
+ */
+export function everyInProcess(
+  everyMs: number,
+  pass: () => Promise<void>,
+  onError: (err: Error) => void,
+): { stop(): Promise<void> } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const next = () => {
+    timer = setTimeout(() => {
+      running = pass()
+        .catch((err: unknown) => onError(err instanceof Error ? err : new Error(String(err))))
+        .finally(() => {
+          if (!stopped) next();
+        });
+    }, everyMs);
+  };
+  next();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
 }

@@ -71,11 +71,16 @@ const environment = z.object({
   // worker died comes back after about these); tests shorten them.
   NO_DATA_SCAN_SECONDS: positiveInt(3600, 'must be between 1 and 3600').default(60),
   ALERT_JOB_LOCK_SECONDS: positiveInt(600, 'must be between 1 and 600').default(30),
+  // How often each worker process escalates the alerts the database has due (the safety net for
+  // delayed jobs a Redis without its data lost) and re-creates job schedulers Redis lost.
+  ESCALATION_SWEEP_SECONDS: positiveInt(3600, 'must be between 1 and 3600').default(30),
   // A published batch of readings whose evaluation has not finished after this long is published
   // again (its job was lost with a Redis that restarted without persistence).
   EVALUATION_REPUBLISH_SECONDS: positiveInt(86_400, 'must be between 1 and 86400').default(300),
   SESSION_IDLE_MINUTES: positiveInt(1440, 'must be between 1 and 1440 (a day)').default(30),
   SESSION_MAX_HOURS: positiveInt(168, 'must be between 1 and 168 (a week)').default(12),
+  // How often each server checks that the sessions of its open boards still hold (idle, expired, disabled).
+  BOARD_SESSION_CHECK_SECONDS: positiveInt(300, 'must be between 1 and 300').default(30),
   // Express's "trust proxy": how many proxies (or which addresses) may set X-Forwarded-*.
   TRUST_PROXY: z
     .string()
@@ -125,8 +130,10 @@ export interface Config {
   readingRetentionDays: number;
   compressAfterDays: number;
   auditRetentionDays: number;
-  alertJobs: { noDataScanMs: number; lockDurationMs: number; republishAfterMs: number };
+  alertJobs: { noDataScanMs: number; lockDurationMs: number; republishAfterMs: number; escalationSweepMs: number };
   sessionPolicy: { idleMinutes: number; maxHours: number };
+  /** How often open boards' sessions are checked again; a board whose session ended is closed. */
+  boardSessionCheckMs: number;
   /** Express "trust proxy": false, a hop count, or addresses of the TLS-terminating proxies. */
   trustProxy: boolean | number | string;
   /** Sign-in through an OpenID Connect provider; unset when OIDC_ISSUER and friends are not set. */
@@ -209,8 +216,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       noDataScanMs: e.NO_DATA_SCAN_SECONDS * 1000,
       lockDurationMs: e.ALERT_JOB_LOCK_SECONDS * 1000,
       republishAfterMs: e.EVALUATION_REPUBLISH_SECONDS * 1000,
+      escalationSweepMs: e.ESCALATION_SWEEP_SECONDS * 1000,
     },
     sessionPolicy: { idleMinutes: e.SESSION_IDLE_MINUTES, maxHours: e.SESSION_MAX_HOURS },
+    boardSessionCheckMs: e.BOARD_SESSION_CHECK_SECONDS * 1000,
     trustProxy: trustProxySetting(e.TRUST_PROXY),
     oidc,
     localLogin: e.OIDC_LOCAL_LOGIN,

@@ -2,6 +2,8 @@ import type pg from 'pg';
 import type { AlertRule } from '../domain/alert-rules.ts';
 import type { AcknowledgementView, AlertState, AlertView, SnoozeView } from '../wire/alerts.ts';
 import type { Acknowledgement } from '../wire/people.ts';
+import { recordAudit } from './audit.ts';
+import { inTransaction } from './database.ts';
 
 type Queryable = pg.Pool | pg.PoolClient;
 
@@ -212,17 +214,51 @@ async function changeOutcome(db: Queryable, alertId: string, changed: boolean): 
   return { ok: false, reason: alert.state === 'resolved' ? 'resolved' : 'acknowledged', alert };
 }
 
+/** Which alerts an escalation pass takes: one (its delayed job fired) or every one due by the database. */
+export type EscalationTarget = { alertId: string } | 'due';
+
 /**
- * Marks a critical alert escalated if nobody has taken it yet; returns it, or undefined when
- * it was acknowledged, resolved or escalated already (then the escalation is moot).
+ * Marks critical alerts escalated if nobody has taken them yet, with their `alert.escalate` audit
+ * event in the same transaction; returns the alerts this call escalated. The conditional update
+ * (`open`, `not escalated`) makes a delayed job and the sweep racing for one alert escalate it
+ * once: the loser's update waits on the row lock, then finds it escalated and returns nothing.
  */
-export async function escalateAlert(db: Queryable, alertId: string): Promise<AlertView | undefined> {
-  const done = await db.query(
-    `update alerts set escalated = true, escalated_at = now(), updated_at = now()
-     where id = $1 and state = 'open' and not escalated returning id`,
-    [alertId],
+export async function escalateAlerts(pool: pg.Pool, target: EscalationTarget): Promise<AlertView[]> {
+  const ids = await inTransaction(pool, async (client) => {
+    const done = await client.query<{
+      id: string;
+      patient_id: string;
+      team_id: string;
+      escalation_team_id: string | null;
+    }>(
+      `update alerts a set escalated = true, escalated_at = now(), updated_at = now()
+       from teams t
+       where t.id = a.team_id and a.state = 'open' and not a.escalated and ${
+         // The sweep reads the partial index of pending escalations, not every alert ever raised.
+         target === 'due' ? 'a.escalation_due_at <= now()' : 'a.id = $1'
+       }
+       returning a.id, a.patient_id, a.team_id, t.escalation_team_id`,
+      target === 'due' ? [] : [target.alertId],
+    );
+    for (const row of done.rows)
+      await recordAudit(client, {
+        action: 'alert.escalate',
+        actor: { kind: 'system' },
+        patientId: row.patient_id,
+        teamId: row.team_id,
+        detail: { alertId: row.id, escalationTeamId: row.escalation_team_id },
+      });
+    return done.rows.map((r) => r.id);
+  });
+  return alertViews(pool, ids);
+}
+
+/** Escalations the database has pending (paged, open, not escalated), soonest first. */
+export async function pendingEscalations(db: Queryable): Promise<Array<{ alertId: string; dueAt: Date }>> {
+  const result = await db.query<{ id: string; escalation_due_at: Date }>(
+    `select id, escalation_due_at from alerts where escalation_due_at is not null order by escalation_due_at`,
   );
-  return done.rowCount === 1 ? alertView(db, alertId) : undefined;
+  return result.rows.map((r) => ({ alertId: r.id, dueAt: r.escalation_due_at }));
 }
 
 // --- Snoozes --------------------------------------------------------------------------------------
