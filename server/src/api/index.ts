@@ -10,7 +10,8 @@ import { boardRoutes } from './board.ts';
 import type { ApiDependencies } from './context.ts';
 import { deviceRoutes } from './devices.ts';
 import { manualEntryRoutes } from './manual-entry.ts';
-import { gatewayJsonErrors, gatewayRoutes } from './gateway.ts';
+import { DEVICE_FRAME_LIMIT_BYTES } from '../realtime/index.ts';
+import { gatewayJsonErrors, gatewayJsonOnly, gatewayRoutes } from './gateway.ts';
 import { oidcRoutes } from './oidc.ts';
 import { patientRoutes } from './patients.ts';
 import { summaryRoutes } from './summary.ts';
@@ -40,7 +41,13 @@ export function apiRouter(deps: ApiDependencies): Router {
   router.get('/api/openapi.json', (_req, res) => {
     res.json(document);
   });
-  router.use('/api/devices/readings', express.json({ limit: '1mb' }), gatewayJsonErrors);
+  // Gateways get every refusal of their body in the ack's shape, before the People API's rules.
+  router.use(
+    '/api/devices/readings',
+    gatewayJsonOnly,
+    express.json({ limit: DEVICE_FRAME_LIMIT_BYTES }),
+    gatewayJsonErrors,
+  );
   router.use(
     '/api',
     express.json({ limit: '1mb' }),

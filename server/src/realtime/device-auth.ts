@@ -3,6 +3,8 @@ import type pg from 'pg';
 import { verifySecret } from '@glucoboard/core/platform';
 import { ChangeCounter } from './change-counter.ts';
 import { VerifiedDeviceCache, type DeviceCacheOptions, type VerifiedDevice } from './device-cache.ts';
+import { LocalFailureCounter, type FailureCounter, type ThrottleScope } from './auth-throttle.ts';
+import { VerificationSlots } from './verification-slots.ts';
 
 export interface DeviceCredentials {
   deviceId: string;
@@ -23,24 +25,61 @@ export function parseDeviceAuth(auth: unknown): DeviceCredentials | null {
 }
 
 /**
- * An argon2id hash (same cost as hashSecret's) of a value no token equals. An unknown device is
- * checked against it, so "no such device" takes as long as "wrong token" and the answer time does
- * not tell an attacker which serials exist.
+ * An argon2id hash, at the cost of hashDeviceToken's, of a value no token equals. An unknown
+ * device is checked against it, so "no such device" takes as long as "wrong token" and the answer
+ * time does not tell an attacker which serials exist (nor costs 13 times more, as a password-cost
+ * hash would).
  */
 export const DUMMY_HASH =
-  '$argon2id$v=19$m=19456,t=2,p=1$M/hn7nD4M8HYqcK7rQ/RKQ$asFXM8rW0CLXbIG5MlmTbp2wTj5MAzcQLmw1N5i5vXQ';
+  '$argon2id$v=19$m=4096,t=1,p=1$SvakWxlsV1gcuelKypeQEA$6FeuUe6xKAt8znkqQJ6K46ojPJL0lvxUjgb3BrUbI44';
+
+/** One attempt to authenticate: the credentials, and the address they came from (for the throttle). */
+export interface DeviceAttempt extends DeviceCredentials {
+  source: string;
+}
+
+export type DeviceAdmission =
+  | { admitted: true; device: VerifiedDevice }
+  /** Unknown or revoked device, or a wrong token: DEVICE_AUTH. */
+  | { admitted: false; reason: 'refused' }
+  /** Too many failures for this id or from this address: not checked; try again after retryAfterMs. */
+  | { admitted: false; reason: 'throttled'; scope: ThrottleScope; retryAfterMs: number };
+
+/** What /metrics counts of device verifications. */
+export interface DeviceAuthMetrics {
+  /** An argon2 verification ran (a cache miss that was not throttled). */
+  verified(ok: boolean): void;
+  throttled(scope: ThrottleScope): void;
+}
+
+export interface DeviceAuthOptions {
+  cache?: DeviceCacheOptions;
+  throttle?: FailureCounter;
+  metrics?: DeviceAuthMetrics;
+  /** Verifications at once (see VerificationSlots). */
+  slots?: number;
+}
 
 export interface DeviceAuthenticator {
-  /** The device, or null for an unknown or revoked device or a wrong token. Throws if the database fails. */
-  authenticate(credentials: DeviceCredentials): Promise<VerifiedDevice | null>;
+  /**
+   * A cached verification admits at once, whatever the throttle says: a meter whose token is known
+   * good keeps connecting while its id is flooded. Otherwise the throttle decides whether the token
+   * is checked at all. Throws if the database fails.
+   */
+  authenticate(attempt: DeviceAttempt): Promise<DeviceAdmission>;
   /** Forgets this server's cached verifications of the device; verifications in flight read again. */
   forget(deviceId: string): void;
   readonly cacheSize: number;
 }
 
-export function createDeviceAuthenticator(db: pg.Pool, cacheOptions?: DeviceCacheOptions): DeviceAuthenticator {
-  const cache = new VerifiedDeviceCache(cacheOptions);
+const REFUSED = { admitted: false, reason: 'refused' } as const;
+
+export function createDeviceAuthenticator(db: pg.Pool, options: DeviceAuthOptions = {}): DeviceAuthenticator {
+  const cache = new VerifiedDeviceCache(options.cache);
   const changes = new ChangeCounter();
+  const throttle = options.throttle ?? new LocalFailureCounter();
+  const slots = new VerificationSlots(options.slots ?? 8);
+  const metrics = options.metrics;
 
   async function verify({ deviceId, token }: DeviceCredentials): Promise<VerifiedDevice | null> {
     const found = await db.query<{ token_hash: string; kind: DeviceKind; patient_id: string; team_id: string }>(
@@ -59,15 +98,34 @@ export function createDeviceAuthenticator(db: pg.Pool, cacheOptions?: DeviceCach
       : null;
   }
 
+  async function checked(attempt: DeviceAttempt, key: string): Promise<DeviceAdmission> {
+    // Verified by another attempt while this one waited for its slot (a meter connecting twice).
+    const cached = cache.get(key);
+    if (cached) return { admitted: true, device: cached };
+    const keys = { device: attempt.deviceId, source: attempt.source };
+    const verdict = await throttle.check(keys);
+    if (!verdict.allowed) {
+      metrics?.throttled(verdict.scope);
+      return { admitted: false, reason: 'throttled', scope: verdict.scope, retryAfterMs: verdict.retryAfterMs };
+    }
+    // A revoke that lands while we hash must not leave its old token cached (or admitted).
+    const device = await changes.readStable(() => verify(attempt));
+    metrics?.verified(device !== null);
+    if (!device) {
+      // Counted before the slot is given back, so the next attempt in line sees it.
+      await throttle.recordFailure(keys);
+      return REFUSED;
+    }
+    cache.set(key, device);
+    return { admitted: true, device };
+  }
+
   return {
-    async authenticate(credentials) {
-      const key = VerifiedDeviceCache.key(credentials.deviceId, credentials.token);
+    async authenticate(attempt) {
+      const key = VerifiedDeviceCache.key(attempt.deviceId, attempt.token);
       const cached = cache.get(key);
-      if (cached) return cached;
-      // A revoke that lands while we hash must not leave its old token cached (or admitted).
-      const device = await changes.readStable(() => verify(credentials));
-      if (device) cache.set(key, device);
-      return device;
+      if (cached) return { admitted: true, device: cached };
+      return slots.run(() => checked(attempt, key));
     },
     forget(deviceId) {
       changes.bump();

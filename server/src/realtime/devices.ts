@@ -2,7 +2,14 @@ import type { Namespace } from 'socket.io';
 import type { Logger } from 'pino';
 import type { Database } from '@glucoboard/core/storage';
 import { validateDeviceStatus } from '@glucoboard/core/wire';
-import { createDeviceAuthenticator, parseDeviceAuth, type DeviceCredentials } from './device-auth.ts';
+import type { FailureCounter } from './auth-throttle.ts';
+import {
+  createDeviceAuthenticator,
+  parseDeviceAuth,
+  type DeviceAdmission,
+  type DeviceAttempt,
+  type DeviceAuthMetrics,
+} from './device-auth.ts';
 import type { DeviceCacheOptions, VerifiedDevice } from './device-cache.ts';
 import { HandshakeError, unavailable } from './errors.ts';
 import { deviceRoom } from './rooms.ts';
@@ -19,6 +26,18 @@ const UNAVAILABLE_ACK = {
   retryAfterMs: 1000,
 };
 
+/** The emit shape the contract names: `emit('readings', { readings }, ack)`, the ack last. */
+const NO_PAYLOAD_ACK = {
+  ok: false,
+  code: 'INVALID_PAYLOAD',
+  message: "send the batch as emit('readings', { readings: [...] }, ack): one payload, then the ack function",
+};
+
+/** Device events that carried no ack function at all: nobody can be told anything. */
+export interface DeviceEventMetrics {
+  withoutAck(event: string): void;
+}
+
 /** Told to every other server: forget this device's cached verifications. */
 const CREDENTIALS_CHANGED = 'glucoboard:device-credentials-changed';
 
@@ -27,8 +46,8 @@ export type ReadingsHandler = (device: VerifiedDevice, payload: unknown) => Prom
 
 export interface Devices {
   deviceCredentialsChanged(deviceId: string): Promise<void>;
-  /** For gateways over HTTP: the same check, and the same cache, as the handshake. */
-  authenticate(credentials: DeviceCredentials): Promise<VerifiedDevice | null>;
+  /** For gateways over HTTP: the same check, cache and throttle as the handshake. */
+  authenticate(attempt: DeviceAttempt): Promise<DeviceAdmission>;
   readonly cacheSize: number;
 }
 
@@ -39,10 +58,22 @@ export interface Devices {
  */
 export function setupDevices(
   nsp: Namespace,
-  deps: { db: Database; log: Logger; cache?: DeviceCacheOptions; onReadings?: ReadingsHandler },
+  deps: {
+    db: Database;
+    log: Logger;
+    cache?: DeviceCacheOptions;
+    onReadings?: ReadingsHandler;
+    /** Failed verifications per device id and source address; default: this process's memory. */
+    throttle?: FailureCounter;
+    metrics?: DeviceAuthMetrics & DeviceEventMetrics;
+  },
 ): Devices {
   const { db, log } = deps;
-  const authenticator = createDeviceAuthenticator(db.pool, deps.cache);
+  const authenticator = createDeviceAuthenticator(db.pool, {
+    cache: deps.cache,
+    throttle: deps.throttle,
+    metrics: deps.metrics,
+  });
 
   nsp.use((socket, next) => {
     const credentials = parseDeviceAuth(socket.handshake.auth);
@@ -51,14 +82,19 @@ export function setupDevices(
         new HandshakeError('DEVICE_AUTH', 'auth must be { deviceId: string, token: string }, both non-empty'),
       );
     }
-    authenticator.authenticate(credentials).then(
-      (device) => {
-        if (!device) {
-          log.info({ deviceId: credentials.deviceId }, 'device refused: unknown, revoked or wrong token');
-          return next(new HandshakeError('DEVICE_AUTH', 'unknown or revoked device, or wrong token'));
+    // The peer's address: behind a proxy that is the proxy's (see docs/ingest.md, Throttling).
+    authenticator.authenticate({ ...credentials, source: socket.handshake.address }).then(
+      (admission) => {
+        if (admission.admitted) {
+          socket.data = admission.device satisfies DeviceSocketData;
+          return next();
         }
-        socket.data = device satisfies DeviceSocketData;
-        next();
+        if (admission.reason === 'throttled') {
+          log.debug({ deviceId: credentials.deviceId, scope: admission.scope }, 'device throttled after failures');
+          return next(throttledHandshake(admission.retryAfterMs));
+        }
+        log.info({ deviceId: credentials.deviceId }, 'device refused: unknown, revoked or wrong token');
+        next(new HandshakeError('DEVICE_AUTH', 'unknown or revoked device, or wrong token'));
       },
       (err: unknown) => {
         log.error({ err: (err as Error).message }, 'device handshake failed');
@@ -94,14 +130,20 @@ export function setupDevices(
           },
         );
     });
-    socket.on('readings', (payload: unknown, ack?: unknown) => {
-      // Without an ack callback the device cannot learn what was stored; the batch is still
-      // processed (resends are idempotent), the answer just has nowhere to go.
-      const reply = typeof ack === 'function' ? (ack as (answer: unknown) => void) : () => undefined;
-      if (!deps.onReadings) return reply(UNAVAILABLE_ACK);
-      deps.onReadings(device, payload).then(reply, (err: unknown) => {
+    socket.on('readings', (...args: unknown[]) => {
+      // Socket.IO hands the ack over as the last argument; anywhere else it is still the only
+      // way to answer. With no ack at all the device could never learn what was stored, and must
+      // resend anyway: the batch is dropped unstored, and counted.
+      const ack = args.findLast((arg) => typeof arg === 'function') as ((answer: unknown) => void) | undefined;
+      if (!ack) {
+        deps.metrics?.withoutAck('readings');
+        return;
+      }
+      if (args.length !== 2 || args[1] !== ack) return ack(NO_PAYLOAD_ACK);
+      if (!deps.onReadings) return ack(UNAVAILABLE_ACK);
+      deps.onReadings(device, args[0]).then(ack, (err: unknown) => {
         log.error({ deviceId: device.deviceId, err: (err as Error).message }, 'readings batch failed');
-        reply(UNAVAILABLE_ACK);
+        ack(UNAVAILABLE_ACK);
       });
     });
   });
@@ -128,9 +170,17 @@ export function setupDevices(
       }
       log.info({ deviceId }, 'device credentials changed: cache dropped, sockets disconnected');
     },
-    authenticate: (credentials) => authenticator.authenticate(credentials),
+    authenticate: (attempt) => authenticator.authenticate(attempt),
     get cacheSize() {
       return authenticator.cacheSize;
     },
   };
 }
+
+/** Refused unchecked: wait, do not give up (DEVICE_AUTH would make a meter stop for good). */
+export function throttledHandshake(retryAfterMs: number): HandshakeError {
+  return new HandshakeError('OVERLOADED', throttledMessage(retryAfterMs), retryAfterMs);
+}
+
+export const throttledMessage = (retryAfterMs: number): string =>
+  `too many failed authentications for this device or from this address; try again in ${Math.ceil(retryAfterMs / 1000)} s`;

@@ -7,17 +7,22 @@ import type { Database } from '@glucoboard/core/storage';
 import type { SessionPolicy } from '../access/sessions.ts';
 import { createStreamsAdapter } from './adapter.ts';
 import { BOARD_NAMESPACE, setupBoard } from './board.ts';
-import type { DeviceCacheOptions, VerifiedDevice } from './device-cache.ts';
-import type { DeviceCredentials } from './device-auth.ts';
+import type { Redis } from 'ioredis';
+import { DeviceAuthThrottle, RedisFailureCounter } from './auth-throttle.ts';
+import type { DeviceCacheOptions } from './device-cache.ts';
+import type { DeviceAdmission, DeviceAttempt } from './device-auth.ts';
 import { DEVICES_NAMESPACE, setupDevices, type ReadingsHandler } from './devices.ts';
 import { HandshakeError } from './errors.ts';
+import { DEVICE_FRAME_LIMIT_BYTES } from './frame-limit.ts';
 import { registerRealtimeMetrics } from './metrics.ts';
 
 import { teamRoom } from './rooms.ts';
 
 export { teamRoom, userRoom, deviceRoom } from './rooms.ts';
 export type { VerifiedDevice } from './device-cache.ts';
-export type { DeviceCredentials } from './device-auth.ts';
+export type { DeviceAdmission, DeviceAttempt, DeviceCredentials } from './device-auth.ts';
+export { throttledMessage } from './devices.ts';
+export { DEVICE_FRAME_LIMIT_BYTES } from './frame-limit.ts';
 export type { ReadingsHandler } from './devices.ts';
 export { BOARD_NAMESPACE, type BoardSocketData } from './board.ts';
 export { DEVICES_NAMESPACE, type DeviceSocketData } from './devices.ts';
@@ -48,8 +53,8 @@ export interface Realtime {
   membershipChanged(userId: string, teamId: string, member: boolean): void;
   /** A session ended (sign-out): its open boards close on every server. */
   sessionEnded(sessionId: string): void;
-  /** Gateways over HTTP authenticate like meters on /devices (same check, same cache). */
-  authenticateDevice(credentials: DeviceCredentials): Promise<VerifiedDevice | null>;
+  /** Gateways over HTTP authenticate like meters on /devices (same check, cache and throttle). */
+  authenticateDevice(attempt: DeviceAttempt): Promise<DeviceAdmission>;
   /** Committed readings to the boards of their responsible team (`reading` events). */
   publishReadings(readings: ReadonlyArray<{ teamId: string }>): void;
   /**
@@ -68,21 +73,27 @@ export interface Realtime {
 /** Socket.IO on the HTTP server: /devices for meters, /board for browsers, Redis streams between servers. */
 export async function attachRealtime(options: RealtimeOptions): Promise<Realtime> {
   const streams = await createStreamsAdapter(options);
-  const io = new Server(options.httpServer, { adapter: streams.adapter, serveClient: false });
+  // A frame above the limit closes the connection unanswered (see frame-limit.ts).
+  const io = new Server(options.httpServer, {
+    adapter: streams.adapter,
+    serveClient: false,
+    maxHttpBufferSize: DEVICE_FRAME_LIMIT_BYTES,
+  });
+  // Live readings are best effort (boards resync), and the device throttle falls back to memory:
+  // a client that fails fast, so a Redis outage never queues either in memory.
+  const publisher = redisClient(options.redis, 'producer', options.log);
   let wired;
   try {
-    wired = wire(io, options);
+    wired = wire(io, options, publisher);
   } catch (err) {
     // e.g. the metrics are already registered on this registry: leave nothing running.
+    publisher.disconnect();
     await io.close();
     await streams.close();
     throw err;
   }
   const { devices, board, unregisterMetrics } = wired;
   // Alert events from the workers (any process) to this server's own board sockets.
-  // Live readings are best effort (boards resync): a publisher that fails fast, so a Redis outage
-  // never queues them in memory.
-  const publisher = redisClient(options.redis, 'producer', options.log);
   const boards = io.of(BOARD_NAMESPACE).local;
   const boardEvents = followBoardEvents(options.redis, options.redisPrefix, options.log, (message) => {
     if ('readings' in message) {
@@ -107,7 +118,7 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
     io,
     membershipChanged: (userId, teamId, member) => board.membershipChanged(userId, teamId, member),
     sessionEnded: (sessionId) => board.sessionEnded(sessionId),
-    authenticateDevice: (credentials) => devices.authenticate(credentials),
+    authenticateDevice: (attempt) => devices.authenticate(attempt),
     publishReadings(readings) {
       // One stream entry per commit, not one adapter broadcast per reading: at storm rates the
       // per-reading XADD and its encoding on every server were a large share of the work.
@@ -129,8 +140,9 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
   };
 }
 
-function wire(io: Server, options: RealtimeOptions) {
+function wire(io: Server, options: RealtimeOptions, redis: Redis) {
   const { db, log } = options;
+  const metrics = registerRealtimeMetrics(options.metrics, io);
   // The main namespace always exists in Socket.IO; nothing is served there.
   io.of('/').use((_socket, next) => next(new HandshakeError('NOT_FOUND', 'connect to /devices or /board')));
   const devices = setupDevices(io.of(DEVICES_NAMESPACE), {
@@ -138,8 +150,13 @@ function wire(io: Server, options: RealtimeOptions) {
     log,
     cache: options.deviceCache,
     onReadings: options.onReadings,
+    throttle: new DeviceAuthThrottle({
+      shared: new RedisFailureCounter(redis, options.redisPrefix),
+      log,
+      onFallback: metrics.devices.throttleFallback,
+    }),
+    metrics: metrics.devices,
   });
   const board = setupBoard(io.of(BOARD_NAMESPACE), { db, sessionPolicy: options.sessionPolicy, log });
-  const unregisterMetrics = registerRealtimeMetrics(options.metrics, io);
-  return { devices, board, unregisterMetrics };
+  return { devices, board, unregisterMetrics: metrics.unregister };
 }
