@@ -35,10 +35,19 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   return options.databaseUrl === undefined ? openEmbedded(options) : openServer(options.databaseUrl, options);
 }
 
+/**
+ * A connection can be cut at any time (server restart, failover, pg_terminate_backend, a dropped
+ * socket), and pg then emits 'error' on its client: with no listener, that ends the process.
+ * pg-pool listens only while a client is idle, so each client gets a listener of its own for its
+ * whole life. A checked-out client's caller still sees the failure, as its query's rejection, and
+ * the pool discards the dead client when it comes back; an idle one is discarded at once.
+ */
 function poolErrors(pool: pg.Pool, log: Logger): void {
-  // An idle client losing its server (restart, failover) must not crash the process; the pool
-  // replaces it on the next checkout.
-  pool.on('error', (err) => log.warn({ err: err.message }, 'database connection lost; it will be replaced'));
+  pool.on('connect', (client) => {
+    client.on('error', (err) => log.warn({ err: err.message }, 'database connection lost; it will be replaced'));
+  });
+  // Idle clients' errors are also re-emitted by the pool; the client's own listener logged them.
+  pool.on('error', () => undefined);
 }
 
 async function openServer(url: string, options: OpenOptions): Promise<Database> {
@@ -96,21 +105,26 @@ async function openEmbedded(options: OpenOptions): Promise<Database> {
   };
 }
 
-/** Runs fn in a transaction on one client; rolls back on any error. */
+/**
+ * Runs fn in a transaction on one client; rolls back on any error. A connection lost half-way
+ * (the error is then the query's rejection, see poolErrors) rejects, and the client is discarded.
+ */
 export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
-  let failure: Error | undefined;
+  let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    failure = err instanceof Error ? err : new Error(String(err));
-    await client.query('ROLLBACK').catch(() => undefined);
+    // A connection that cannot even roll back is dead (or in an unknown state): the pool discards
+    // it and opens a new one. One that rolled back is fine to reuse.
+    await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+      broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+    });
     throw err;
   } finally {
-    // A failed connection may be dead: the pool discards it and opens a new one.
-    client.release(failure);
+    client.release(broken);
   }
 }

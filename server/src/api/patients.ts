@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { maskIdentityNumber } from '@glucoboard/core/domain';
-import { createPatient, readingsOfPatient } from '@glucoboard/core/storage';
+import { createPatient, inTransaction, readingsOfPatient } from '@glucoboard/core/storage';
 import {
   accessGrantBody,
   newPatientBody,
@@ -256,9 +256,8 @@ export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
         const given = Object.entries(body).filter(([k]) => k in thresholdColumns) as Array<
           [keyof typeof thresholdColumns, number | null]
         >;
-        const client = await db.connect();
-        try {
-          await client.query('BEGIN');
+        // inTransaction: a database gone half-way rolls back and fails the request, not the process.
+        await inTransaction(db, async (client) => {
           await client.query(
             'insert into patient_thresholds (patient_id) values ($1) on conflict (patient_id) do nothing',
             [access.patientId],
@@ -285,13 +284,7 @@ export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
               "with the team's defaults these thresholds would not rise: urgentLow < low < high < urgentHigh",
             );
           }
-          await client.query('COMMIT');
-        } catch (err) {
-          await client.query('ROLLBACK');
-          throw err;
-        } finally {
-          client.release();
-        }
+        });
         await recordPatientEvent(db, 'thresholds.update', user.userId, access, origin, {
           fields: given.map(([k]) => k),
         });
