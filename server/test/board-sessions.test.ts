@@ -68,7 +68,7 @@ describe('board sessions', () => {
       forceNew: true,
       reconnection: false,
     });
-    const refusal = await new Promise<{ data?: { code: string } }>((resolve, reject) => {
+    const refusal = await new Promise<Error & { data?: { code: string } }>((resolve, reject) => {
       extra.once('connect_error', resolve);
       extra.once('connect', () => reject(new Error('the board over the cap connected')));
     });

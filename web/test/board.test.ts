@@ -93,9 +93,15 @@ describe('the order of the board', () => {
     const withAlert = orderRows(rows, (id) => (id === 'crit' ? [critical] : []), now, 'sv-SE');
     expect(withAlert.map((r) => r.row.id)).toEqual(['crit', 'high', 'nodata', 'rest']);
     expect(withAlert[0]!.alerts).toEqual([critical]);
-    // Acknowledged, the patient goes back to where the data puts her.
+    // Acknowledged is not resolved (issue 11 item 1): the patient stays with the criticals, after the open ones.
     const taken = { ...critical, state: 'acknowledged' as const };
-    expect(orderRows(rows, (id) => (id === 'crit' ? [taken] : []), now, 'sv-SE').at(-1)!.row.id).toBe('crit');
+    const takenOrder = orderRows(rows, (id) => (id === 'crit' ? [taken] : []), now, 'sv-SE');
+    expect(takenOrder.map((r) => [r.row.id, r.key.category])[0]).toEqual(['crit', 'critical_acknowledged']);
+    const other = alert({ patientId: 'rest' });
+    const both = orderRows(rows, (id) => (id === 'crit' ? [taken] : id === 'rest' ? [other] : []), now, 'sv-SE');
+    expect(both.map((r) => r.row.id).slice(0, 2)).toEqual(['rest', 'crit']);
+    const resolved = { ...critical, state: 'resolved' as const };
+    expect(orderRows(rows, (id) => (id === 'crit' ? [resolved] : []), now, 'sv-SE').at(-1)!.row.id).toBe('crit');
   });
 
   it('moves a patient to too little data once the no-data period passes', () => {

@@ -1,3 +1,4 @@
+import { profileTargets } from '../../core/src/domain/targets.ts';
 import type { AlertView, BoardPatientView } from '../src/lib/api';
 
 /** Test data of the app's own tests: an alert and a board row as the server sends them. */
@@ -47,7 +48,35 @@ const ranges = (inRange: number | null, rest: Partial<BoardPatientView['statisti
   ...rest,
 });
 
+type Ranges = ReturnType<typeof ranges>;
+const sum = (...shares: Array<number | null>) =>
+  shares.includes(null) ? null : shares.reduce<number>((a, s) => a + s!, 0);
+/** The standard profile's shares of consensus range shares (the fixture's targets follow its ranges). */
+const standardShares = (r: Ranges) => ({
+  veryLow: r.veryLow,
+  belowRange: sum(r.veryLow, r.low),
+  inRange: r.inRange,
+  aboveRange: sum(r.high, r.veryHigh),
+  veryHigh: r.veryHigh,
+});
+
 export function row(overrides: Partial<BoardPatientView> & { id: string; name: string }): BoardPatientView {
+  const made = rowWithout(overrides);
+  const s = made.statistics;
+  return {
+    ...made,
+    statistics: {
+      ...s,
+      targets: {
+        ...profileTargets('standard'),
+        shares: standardShares(s.ranges),
+        previousShares: standardShares(s.previousRanges),
+      },
+    },
+  };
+}
+
+function rowWithout(overrides: Partial<BoardPatientView> & { id: string; name: string }): BoardPatientView {
   return {
     labels: [],
     targetProfile: 'standard',
@@ -63,6 +92,11 @@ export function row(overrides: Partial<BoardPatientView> & { id: string; name: s
       dataSufficiency: null,
       tooLittleData: false,
       noDataMinutes: 2880,
+      targets: {
+        ...profileTargets('standard'),
+        shares: standardShares(ranges(100)),
+        previousShares: standardShares(ranges(100)),
+      },
     },
     alerts: { open: 0, acknowledged: 0, worstSeverity: null, escalated: false },
     lastReviewed: null,

@@ -6,3 +6,4 @@ export * from './demo-clinic.ts';
 export * from './identity-number.ts';
 export * from './alert-rules.ts';
 export * from './statistics.ts';
+export * from './targets.ts';

@@ -2,6 +2,16 @@ import type { Severity } from './alert-rules.ts';
 import { swedishUtcOffsetMinutes } from './glucose-model.ts';
 import { glucoseRange, GLUCOSE_RANGES, MGDL_PER_MMOL, type GlucoseRange } from './ranges.ts';
 import type { DeviceKind, MeterFlag, ReadingKind } from './reading.ts';
+import {
+  assessTargets,
+  BAND_COUNT,
+  bandOf,
+  profileTargets,
+  type TargetAssessment,
+  type TargetProfile,
+  type TargetShare,
+  type TargetShares,
+} from './targets.ts';
 
 /**
  * Glucose statistics of SPEC section 3 (International Consensus on Time in Range, 2019): pure
@@ -54,6 +64,8 @@ export interface StatisticsPeriod {
 export interface SummaryOptions extends StatisticsPeriod {
   /** How the patient is monitored: CGM gets a data sufficiency, fingerstick meters do not. */
   deviceKind: DeviceKind;
+  /** The patient's consensus targets; standard when unset. */
+  targetProfile?: TargetProfile;
 }
 
 /** Percent of readings in each consensus range; null when there are no readings. */
@@ -79,6 +91,8 @@ export interface GlucoseSummary {
   gri: number | null;
   griZone: GriZone | null;
   ranges: RangeShares;
+  /** The period judged by the patient's target profile (standard unless the options name one). */
+  targets: TargetAssessment;
   readingsPerDay: number;
   /** Percent of the period covered by CGM readings; null for patients without CGM. */
   dataSufficiency: number | null;
@@ -119,10 +133,12 @@ export function summarize(readings: readonly GlucoseReading[], options: SummaryO
   const count = kept.length;
 
   const counts: Record<GlucoseRange, number> = { veryLow: 0, low: 0, inRange: 0, high: 0, veryHigh: 0 };
+  const bands = new Array<number>(BAND_COUNT).fill(0);
   const values: number[] = [];
   for (const r of kept) {
     const value = valueOf(r);
     counts[glucoseRange(value, r.flag)]++;
+    bands[bandOf(value, r.flag)]!++;
     if (value !== null) values.push(value);
   }
   values.sort(ascending);
@@ -149,6 +165,7 @@ export function summarize(readings: readonly GlucoseReading[], options: SummaryO
     gri: count > 0 ? Math.min(100, (griTenths * 10) / count) : null,
     griZone: count > 0 ? griZoneOf(griTenths, count) : null,
     ranges,
+    targets: assessTargets(bands, options.targetProfile ?? 'standard'),
     readingsPerDay: count / options.days,
     dataSufficiency: options.deviceKind === 'cgm' ? cgmSufficiency(kept, options) : null,
   };
@@ -248,27 +265,28 @@ export function ambulatoryProfile(readings: readonly GlucoseReading[], options: 
 // --- Triage: the board's order -------------------------------------------------------------------
 
 /**
- * The board's order (SPEC section 3, "The board's order (triage)"), most urgent first. The limits
- * are the standard consensus targets, as the SPEC lists them for the board; "over" is strict.
+ * The board's order (SPEC section 3, "The board's order (triage)"), most urgent first. An
+ * acknowledged alert is being handled but its episode is not over: its patient stays with the
+ * alerts of that severity, after the unacknowledged ones. The range flags judge each patient by
+ * their own target profile (targets.ts): for the standard profile exactly the SPEC's limits
+ * (< 3.0 over 1 %, < 3.9 over 4 %, > 13.9 over 5 %, > 10.0 over 25 %); "over" is strict.
  */
 export const TRIAGE_CATEGORIES = [
   'critical_alert', // an open critical alert; oldest first
+  'critical_acknowledged', // a critical alert acknowledged, its episode not resolved; oldest first
   'warning_alert', // an open warning; oldest first
-  'very_low', // time < 3.0 over 1 %
-  'low', // time < 3.9 over 4 %
-  'very_high', // time > 13.9 over 5 %
-  'high', // time > 10.0 over 25 %
-  'tir_drop', // time in range down more than 15 points against the previous 14 days
-  'too_little_data', // below 70 % of expected readings, or none for the no-data period
+  'warning_acknowledged', // a warning acknowledged, not resolved; oldest first
+  'very_low', // time very low (< 3.0) over the profile's limit
+  'low', // time below the target band over the limit
+  'very_high', // time very high (> 13.9) over the limit
+  'high', // time above the target band over the limit
+  'tir_drop', // time in the target band down more than 15 points against the previous 14 days
+  'too_little_data', // below 70 % of expected readings, none for the no-data period, or no statistics at all
   'rest',
 ] as const;
 export type TriageCategory = (typeof TRIAGE_CATEGORIES)[number];
 
 export const TRIAGE_LIMITS = {
-  veryLowOver: 1,
-  belowRangeOver: 4,
-  veryHighOver: 5,
-  aboveRangeOver: 25,
   inRangeDropOver: 15,
   sufficiencyBelow: 70,
 } as const;
@@ -277,11 +295,12 @@ export const TRIAGE_LIMITS = {
 export const TRIAGE_DAYS = 14;
 
 export interface TriageInput {
-  /** The patient's alerts in state `open` (acknowledged ones are already being handled). */
-  openAlerts: ReadonlyArray<{ severity: Severity; openedAt: Date }>;
-  /** Statistics of the last 14 days, and of the 14 days before them. */
-  current: Pick<GlucoseSummary, 'ranges'> | null;
-  previous: Pick<GlucoseSummary, 'ranges'> | null;
+  /** The patient's alerts that are not resolved. */
+  alerts: ReadonlyArray<{ severity: Severity; state: 'open' | 'acknowledged'; openedAt: Date }>;
+  /** The patient's target profile, and the shares under it of the last 14 days and the 14 before. */
+  profile: TargetProfile;
+  current: TargetShares | null;
+  previous: TargetShares | null;
   /** See `tooLittleData`. */
   tooLittleData: boolean;
 }
@@ -290,7 +309,7 @@ export interface TriageKey {
   category: TriageCategory;
   /** Position of the category in TRIAGE_CATEGORIES: lower is more urgent. */
   rank: number;
-  /** For alert categories, when the oldest open alert of that severity opened. */
+  /** For alert categories, when the oldest alert of that severity and state opened. */
   since: Date | null;
   /** For range categories, the share that flagged the patient (percent, or points of TIR lost). */
   measure: number | null;
@@ -303,31 +322,39 @@ const keyOf = (category: TriageCategory, since: Date | null, measure: number | n
   measure,
 });
 
-const sum = (...shares: Array<number | null>): number | null =>
-  shares.some((s) => s === null) ? null : shares.reduce<number>((a, s) => a + s!, 0);
+const ALERT_CATEGORIES: ReadonlyArray<[Severity, 'open' | 'acknowledged', TriageCategory]> = [
+  ['critical', 'open', 'critical_alert'],
+  ['critical', 'acknowledged', 'critical_acknowledged'],
+  ['warning', 'open', 'warning_alert'],
+  ['warning', 'acknowledged', 'warning_acknowledged'],
+];
+
+const RANGE_FLAGS: ReadonlyArray<[TriageCategory, TargetShare]> = [
+  ['very_low', 'veryLow'],
+  ['low', 'belowRange'],
+  ['very_high', 'veryHigh'],
+  ['high', 'aboveRange'],
+];
 
 /** Where a patient goes on the board; the first matching category wins. */
 export function triage(input: TriageInput): TriageKey {
-  for (const severity of ['critical', 'warning'] as const) {
-    const opened = input.openAlerts.filter((a) => a.severity === severity).map((a) => a.openedAt.getTime());
-    if (opened.length > 0) {
-      return keyOf(severity === 'critical' ? 'critical_alert' : 'warning_alert', new Date(Math.min(...opened)), null);
-    }
+  for (const [severity, state, category] of ALERT_CATEGORIES) {
+    const opened = input.alerts
+      .filter((a) => a.severity === severity && a.state === state)
+      .map((a) => a.openedAt.getTime());
+    if (opened.length > 0) return keyOf(category, new Date(Math.min(...opened)), null);
   }
-  const now = input.current?.ranges;
-  if (now) {
-    const flags: Array<[TriageCategory, number | null, number]> = [
-      ['very_low', now.veryLow, TRIAGE_LIMITS.veryLowOver],
-      ['low', sum(now.veryLow, now.low), TRIAGE_LIMITS.belowRangeOver],
-      ['very_high', now.veryHigh, TRIAGE_LIMITS.veryHighOver],
-      ['high', sum(now.high, now.veryHigh), TRIAGE_LIMITS.aboveRangeOver],
-    ];
-    for (const [category, share, over] of flags)
-      if (share !== null && share > over) return keyOf(category, null, share);
-    const before = input.previous?.ranges.inRange ?? null;
-    if (now.inRange !== null && before !== null && before - now.inRange > TRIAGE_LIMITS.inRangeDropOver) {
-      return keyOf('tir_drop', null, before - now.inRange);
-    }
+  const now = input.current;
+  if (!now) return keyOf('too_little_data', null, null);
+  const { limits } = profileTargets(input.profile);
+  for (const [category, share] of RANGE_FLAGS) {
+    const limit = limits[share];
+    const value = now[share];
+    if (limit && 'under' in limit && value !== null && value > limit.under) return keyOf(category, null, value);
+  }
+  const before = input.previous?.inRange ?? null;
+  if (now.inRange !== null && before !== null && before - now.inRange > TRIAGE_LIMITS.inRangeDropOver) {
+    return keyOf('tir_drop', null, before - now.inRange);
   }
   return keyOf(input.tooLittleData ? 'too_little_data' : 'rest', null, null);
 }

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Severity } from '../domain/alert-rules.ts';
-import { GLUCOSE_RANGES, RANGE_BOUNDS, type GlucoseRange } from '../domain/ranges.ts';
+import { BAND_COUNT, BAND_EDGES, type BandCounts, type TargetProfile } from '../domain/targets.ts';
 import type { MeterFlag, ReadingSource } from '../domain/reading.ts';
 import type { AlertState } from '../wire/alerts.ts';
 
@@ -10,8 +10,9 @@ import type { AlertState } from '../wire/alerts.ts';
  * (shares, sufficiency, triage) is the domain's, in the caller; here only counting happens, next
  * to the data: 14 + 14 days of CGM for 200 patients is about 1.6 million rows, too many to ship.
  *
- * Ranges are counted exactly as `glucoseRange` sorts a reading (the bounds are RANGE_BOUNDS, passed
- * as parameters): a meter flag decides whatever number came with it, LO very low and HI very high.
+ * Readings are counted per glucose band exactly as `bandOf` sorts them (the edges are BAND_EDGES,
+ * passed as a parameter): a meter flag decides whatever number came with it, LO lowest, HI highest.
+ * Every target profile's shares, and the consensus ranges, are sums of bands.
  * Control-solution readings are left out everywhere, as in the statistics.
  */
 
@@ -36,7 +37,7 @@ export interface BoardPatientBase {
   id: string;
   name: string;
   labels: string[];
-  targetProfile: 'standard' | 'older_high_risk';
+  targetProfile: TargetProfile;
   lastReviewedAt: Date | null;
   lastReviewedById: string | null;
   lastReviewedByName: string | null;
@@ -51,11 +52,10 @@ export interface BoardPatientBase {
   } | null;
 }
 
-export type RangeCounts = Record<GlucoseRange, number>;
-
 export interface BoardPatientCounts {
-  current: RangeCounts;
-  previous: RangeCounts;
+  /** Readings per glucose band (targets.ts), of the current period and the one before. */
+  current: BandCounts;
+  previous: BandCounts;
   /** Distinct slots of the current period holding a CGM reading. */
   cgmSlots: number;
   /** A CGM reading lies in the current period. */
@@ -107,23 +107,30 @@ left join lateral (
 where p.team_id = $1
 order by p.display_name, p.id`;
 
-/** The consensus range of a reading as an index into GLUCOSE_RANGES, like `glucoseRange`. */
-const RANGE_INDEX = `case when r.flag = 'LO' then 0 when r.flag = 'HI' then 4
-  when r.mmol < $5::float8 then 0 when r.mmol < $6::float8 then 1 when r.mmol <= $7::float8 then 2
-  when r.mmol <= $8::float8 then 3 else 4 end`;
+/**
+ * The band of a reading (targets.ts BAND_EDGES) as an index, like `bandOf`: LO the lowest, HI the
+ * highest, then the edges in order ($5 holds their values: strict below for the lower edges, up to
+ * and with the value for the upper ones).
+ */
+const BAND_INDEX = `case when r.flag = 'LO' then 0 when r.flag = 'HI' then ${BAND_COUNT - 1}
+  ${BAND_EDGES.map((edge, i) => `when r.mmol ${edge.below ? '<' : '<='} ($5::float8[])[${i + 1}] then ${i}`).join(' ')}
+  else ${BAND_COUNT - 1} end`;
 
 const periodCounts = (cur: boolean) =>
-  GLUCOSE_RANGES.map((_, i) => `count(*) filter (where ${cur ? '' : 'not '}r.cur and r.rng = ${i})`).join(', ');
+  Array.from(
+    { length: BAND_COUNT },
+    (_, i) => `count(*) filter (where ${cur ? '' : 'not '}r.cur and r.rng = ${i})`,
+  ).join(', ');
 
 const COUNTS = `
 select r.patient_id as "patientId",
        array[${periodCounts(true)}]::int[] as current,
        array[${periodCounts(false)}]::int[] as previous,
-       count(distinct date_bin($9::interval, r.measured_at, $3::timestamptz)) filter (where r.cur and r.kind = 'cgm')::int
+       count(distinct date_bin($6::interval, r.measured_at, $3::timestamptz)) filter (where r.cur and r.kind = 'cgm')::int
          as "cgmSlots",
        coalesce(bool_or(r.kind = 'cgm') filter (where r.cur), false) as "cgmSeen"
 from (
-  select r.patient_id, r.measured_at, r.kind, r.measured_at >= $3::timestamptz as cur, ${RANGE_INDEX} as rng
+  select r.patient_id, r.measured_at, r.kind, r.measured_at >= $3::timestamptz as cur, ${BAND_INDEX} as rng
   from readings r
   where r.patient_id = any($1::uuid[]) and r.measured_at >= $2::timestamptz and r.measured_at < $4::timestamptz and r.kind <> 'control'
 ) r
@@ -153,9 +160,7 @@ select a.patient_id as "patientId", a.severity, a.state, a.opened_at as "openedA
 from alerts a
 where a.patient_id = any($1::uuid[]) and a.state in ('open', 'acknowledged')`;
 
-const zeroCounts = (): RangeCounts => ({ veryLow: 0, low: 0, inRange: 0, high: 0, veryHigh: 0 });
-const countsOf = (values: number[]): RangeCounts =>
-  Object.fromEntries(GLUCOSE_RANGES.map((range, i) => [range, values[i] ?? 0])) as RangeCounts;
+const zeroCounts = (): number[] => new Array<number>(BAND_COUNT).fill(0);
 
 function groupBy<T extends { patientId: string }>(rows: readonly T[]): Map<string, T[]> {
   const groups = new Map<string, T[]>();
@@ -244,7 +249,7 @@ export async function boardPatientsOf(
 }
 
 /**
- * Range counts of the statistics period and the one before it, and the CGM slots of the current
+ * Band counts of the statistics period and the one before it, and the CGM slots of the current
  * one, for each patient (zero counts for a patient without readings). One scan of the readings.
  */
 export async function boardCountsOf(
@@ -266,10 +271,7 @@ export async function boardCountsOf(
     new Date(now - 2 * period.days * 24 * 60 * MINUTE_MS),
     new Date(now - period.days * 24 * 60 * MINUTE_MS),
     period.now,
-    RANGE_BOUNDS.veryLowBelow,
-    RANGE_BOUNDS.lowBelow,
-    RANGE_BOUNDS.inRangeUpTo,
-    RANGE_BOUNDS.highUpTo,
+    BAND_EDGES.map((edge) => edge.value),
     `${period.slotMinutes} minutes`,
   ]);
   const found = new Map(rows.rows.map((row) => [row.patientId, row]));
@@ -278,7 +280,7 @@ export async function boardCountsOf(
     counts.set(
       id,
       c
-        ? { current: countsOf(c.current), previous: countsOf(c.previous), cgmSlots: c.cgmSlots, cgmSeen: c.cgmSeen }
+        ? { current: c.current, previous: c.previous, cgmSlots: c.cgmSlots, cgmSeen: c.cgmSeen }
         : { current: zeroCounts(), previous: zeroCounts(), cgmSlots: 0, cgmSeen: false },
     );
   }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { DeviceKind } from '../domain/reading.ts';
+import type { TargetProfile } from '../domain/targets.ts';
 
 /**
  * Writes of the care structure (teams, people, patients, devices) that bootstrap and the demo
@@ -67,7 +68,7 @@ export interface NewPatient {
   identityNumber?: string | null;
   labels?: string[];
   responsiblePhysicianId?: string | null;
-  targetProfile?: 'standard' | 'older_high_risk';
+  targetProfile?: TargetProfile;
 }
 
 export async function createPatient(db: pg.Pool | pg.PoolClient, patient: NewPatient): Promise<{ id: string }> {

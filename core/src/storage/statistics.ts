@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { DeviceKind } from '../domain/reading.ts';
 import type { GlucoseReading } from '../domain/statistics.ts';
+import type { TargetProfile } from '../domain/targets.ts';
 
 /**
  * What the glucose statistics (core/src/domain/statistics.ts) are computed from: a patient's
@@ -15,6 +16,7 @@ export interface StatisticsInput {
    * sensor that was just revoked still gets its data sufficiency; otherwise 'bgm'.
    */
   monitoring: DeviceKind;
+  targetProfile: TargetProfile;
 }
 
 export async function statisticsInputOf(
@@ -30,11 +32,14 @@ export async function statisticsInputOf(
      order by measured_at`,
     [patientId, from, to],
   );
-  const hasCgm = readings.rows.some((r) => r.kind === 'cgm');
-  if (hasCgm) return { readings: readings.rows, monitoring: 'cgm' };
-  const paired = await db.query(
-    `select 1 from devices where patient_id = $1 and kind = 'cgm' and revoked_at is null limit 1`,
+  const patient = await db.query<{ targetProfile: TargetProfile; cgmPaired: boolean }>(
+    `select p.target_profile as "targetProfile",
+            exists (select 1 from devices d where d.patient_id = p.id and d.kind = 'cgm' and d.revoked_at is null)
+              as "cgmPaired"
+     from patients p where p.id = $1`,
     [patientId],
   );
-  return { readings: readings.rows, monitoring: (paired.rowCount ?? 0) > 0 ? 'cgm' : 'bgm' };
+  const { targetProfile = 'standard', cgmPaired = false } = patient.rows[0] ?? {};
+  const hasCgm = readings.rows.some((r) => r.kind === 'cgm');
+  return { readings: readings.rows, monitoring: hasCgm || cgmPaired ? 'cgm' : 'bgm', targetProfile };
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { SEVERITIES } from '../domain/alert-rules.ts';
 import { TRIAGE_CATEGORIES } from '../domain/statistics.ts';
-import { rangeSharesView } from './summary.ts';
+import { profileTargetsView, rangeSharesView, targetProfileView, targetSharesView } from './summary.ts';
 
 /**
  * The live board's first paint (`GET /api/board?teamId=`): every patient of the team in the SPEC's
@@ -19,7 +19,7 @@ export const boardPatientView = z
     id: z.uuid(),
     name: z.string(),
     labels: z.array(z.string()),
-    targetProfile: z.enum(['standard', 'older_high_risk']),
+    targetProfile: targetProfileView,
     monitoring: z.enum(['bgm', 'cgm']).describe('cgm with a CGM paired or CGM readings in the last 14 days'),
     lastReading: z
       .object({
@@ -51,6 +51,9 @@ export const boardPatientView = z
       count: z.number().int(),
       previousRanges: rangeSharesView.describe('The 14 days before those'),
       previousCount: z.number().int(),
+      targets: profileTargetsView
+        .extend({ shares: targetSharesView, previousShares: targetSharesView })
+        .describe("Both periods' shares under the patient's target profile: what the board's range flags judge"),
       dataSufficiency: percent.describe(
         'Percent of the 5-minute slots of the 14 days holding a CGM reading; null without CGM',
       ),
@@ -67,7 +70,9 @@ export const boardPatientView = z
     triage: z.object({
       category: z.enum(TRIAGE_CATEGORIES),
       rank: z.number().int().describe('Position of the category in the triage order: lower is more urgent'),
-      since: instant.nullable().describe('For alert categories, when the oldest open alert of that severity opened'),
+      since: instant
+        .nullable()
+        .describe('For alert categories, when the oldest alert of that severity and state (open, acknowledged) opened'),
       measure: z
         .number()
         .nullable()

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ALERT_RULES } from '../domain/alert-rules.ts';
 import { parseIdentityNumber } from '../domain/identity-number.ts';
+import { targetProfileView } from './summary.ts';
 
 /**
  * Request bodies and queries of the People API (SPEC section 4, HTTP JSON under /api). The names
@@ -58,9 +59,7 @@ const labels = z
     'At most 20 labels (e.g. "säbo", "hemsjukvård"), each 1-40 characters; stored lower-cased, duplicates removed',
   );
 
-const targetProfile = z
-  .enum(['standard', 'older_high_risk'])
-  .describe('Consensus targets: standard (TIR > 70 %) or older/high-risk (TIR > 50 %)');
+const targetProfile = targetProfileView;
 
 /** A threshold in mmol/L: 1.0-30.0 with at most one decimal, like a meter shows it. */
 const mmol = z.number().min(1).max(30).multipleOf(0.1);

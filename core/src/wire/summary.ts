@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { GRI_ZONES } from '../domain/statistics.ts';
+import { TARGET_PROFILES } from '../domain/targets.ts';
 
 /**
  * Glucose statistics on the wire (SPEC section 4, `GET /api/patients/:id/summary?days=14`):
@@ -58,6 +59,46 @@ export const rangeSharesView = z
   })
   .describe('Percent of readings in each consensus range; null when there are none');
 const mmol = z.number().nullable();
+
+export const targetProfileView = z
+  .enum(TARGET_PROFILES)
+  .describe(
+    'Consensus targets: standard (3.9-10.0 over 70 %), older_high_risk (3.9-10.0 over 50 %) or pregnancy (type 1: 3.5-7.8 over 70 %)',
+  );
+
+const shareLimit = z
+  .union([z.object({ under: z.number() }), z.object({ over: z.number() })])
+  .nullable()
+  .describe('The share must stay under, or go over, this percent; null where the profile sets no limit');
+
+const targetShareFields = <T extends z.ZodType>(field: T) => ({
+  veryLow: field.describe('< 3.0 mmol/L or LO'),
+  belowRange: field.describe('Below the target band (very low included)'),
+  inRange: field.describe('In the target band, both ends included'),
+  aboveRange: field.describe('Above the target band (very high included)'),
+  veryHigh: field.describe('> 13.9 mmol/L or HI'),
+});
+
+/** Percent of readings per share of the patient's target profile. */
+export const targetSharesView = z.object(targetShareFields(percent));
+
+/** What a target profile asks: the band and the limit of each share. */
+export const profileTargetsView = z.object({
+  band: z.object({ low: z.number(), high: z.number() }).describe('The target band, mmol/L'),
+  limits: z.object(targetShareFields(shareLimit)),
+});
+
+/** A period judged by the patient's own target profile. */
+export const targetAssessmentView = profileTargetsView
+  .extend({
+    profile: targetProfileView,
+    shares: targetSharesView,
+    within: z
+      .object(targetShareFields(z.boolean().nullable()))
+      .describe('Each share within its limit; null where none'),
+    met: z.boolean().nullable().describe('Every limit of the profile met; null without readings'),
+  })
+  .meta({ id: 'TargetAssessment' });
 const instant = z.string().describe('ISO-8601, UTC');
 
 const period = {
@@ -79,6 +120,7 @@ export const glucoseSummaryView = z
       .describe('Glycemia risk index 0-100: 3.0 x %veryLow + 2.4 x %low + 1.6 x %veryHigh + 0.8 x %high, capped'),
     griZone: z.enum(GRI_ZONES).nullable().describe('A [0, 20], B (20, 40], C (40, 60], D (60, 80], E (80, 100]'),
     ranges: rangeSharesView,
+    targets: targetAssessmentView.describe("The period judged by the patient's target profile"),
     count: z.number().int().describe('Readings in the period, LO/HI included, control solution excluded'),
     readingsPerDay: z.number(),
     dataSufficiency: percent.describe(

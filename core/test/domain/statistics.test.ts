@@ -15,6 +15,7 @@ import {
   type SummaryOptions,
   type TriageInput,
 } from '../../src/domain/statistics.ts';
+import { assessTargets, type TargetShares } from '../../src/domain/targets.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -142,6 +143,7 @@ describe('summarize', () => {
       gri: null,
       griZone: null,
       ranges: { veryLow: null, low: null, inRange: null, high: null, veryHigh: null },
+      targets: assessTargets([0, 0, 0, 0, 0, 0, 0], 'standard'),
       readingsPerDay: 0,
       dataSufficiency: null,
     };
@@ -278,31 +280,42 @@ describe('ambulatoryProfile', () => {
 });
 
 describe('triage (the board order)', () => {
-  /** Range shares in percent; the rest is in range. */
-  const shares = (s: Partial<Omit<RangeShares, 'inRange'>> = {}): Pick<GlucoseSummary, 'ranges'> => {
-    const ranges = { veryLow: 0, low: 0, high: 0, veryHigh: 0, ...s } as Record<string, number>;
-    const out = 100 - ranges.veryLow! - ranges.low! - ranges.high! - ranges.veryHigh!;
-    return { ranges: { ...(ranges as Omit<RangeShares, 'inRange'>), inRange: out } };
+  /** Shares of the standard profile from consensus range shares in percent; the rest is in range. */
+  const shares = (s: Partial<Omit<RangeShares, 'inRange'>> = {}): TargetShares => {
+    const { veryLow = 0, low = 0, high = 0, veryHigh = 0 } = s as Record<string, number>;
+    return {
+      veryLow,
+      belowRange: veryLow + low,
+      inRange: 100 - veryLow - low - high - veryHigh,
+      aboveRange: high + veryHigh,
+      veryHigh,
+    };
   };
   // No previous period unless a case gives one, so a range case does not also read as a TIR drop.
-  const base: TriageInput = { openAlerts: [], current: shares(), previous: null, tooLittleData: false };
+  const base: TriageInput = {
+    alerts: [],
+    profile: 'standard',
+    current: shares(),
+    previous: null,
+    tooLittleData: false,
+  };
   const t = (h: number) => new Date(NOW.getTime() - h * HOUR);
 
   it.each<[string, Partial<TriageInput>, string, number | null]>([
     [
       'critical first, by its oldest',
       {
-        openAlerts: [
-          { severity: 'warning', openedAt: t(10) },
-          { severity: 'critical', openedAt: t(2) },
-          { severity: 'critical', openedAt: t(3) },
+        alerts: [
+          { severity: 'warning', state: 'open', openedAt: t(10) },
+          { severity: 'critical', state: 'open', openedAt: t(2) },
+          { severity: 'critical', state: 'open', openedAt: t(3) },
         ],
       },
       'critical_alert',
       null,
     ],
-    ['a warning', { openAlerts: [{ severity: 'warning', openedAt: t(1) }] }, 'warning_alert', null],
-    ['info alerts do not count', { openAlerts: [{ severity: 'info', openedAt: t(1) }] }, 'rest', null],
+    ['a warning', { alerts: [{ severity: 'warning', state: 'open', openedAt: t(1) }] }, 'warning_alert', null],
+    ['info alerts do not count', { alerts: [{ severity: 'info', state: 'open', openedAt: t(1) }] }, 'rest', null],
     ['< 3.0 over 1 %', { current: shares({ veryLow: 1.5 }) }, 'very_low', 1.5],
     ['< 3.0 at exactly 1 %', { current: shares({ veryLow: 1 }) }, 'rest', null],
     ['< 3.9 over 4 %', { current: shares({ veryLow: 1, low: 3.5 }) }, 'low', 4.5],
@@ -321,6 +334,51 @@ describe('triage (the board order)', () => {
       'too_little_data',
       null,
     ],
+    // Issue 11 item 1: no statistics at all is too little data, never "the rest".
+    ['no statistics, readings recent enough', { current: null, previous: null }, 'too_little_data', null],
+    [
+      'an acknowledged critical stays with the criticals, before any warning',
+      {
+        alerts: [
+          { severity: 'warning', state: 'open', openedAt: t(10) },
+          { severity: 'critical', state: 'acknowledged', openedAt: t(2) },
+        ],
+      },
+      'critical_acknowledged',
+      null,
+    ],
+    [
+      'an acknowledged warning stays with the warnings, before the range flags',
+      { alerts: [{ severity: 'warning', state: 'acknowledged', openedAt: t(1) }], current: shares({ veryLow: 5 }) },
+      'warning_acknowledged',
+      null,
+    ],
+    // Issue 11 item 7: each patient is judged by their own target profile.
+    ['older/high-risk: < 3.9 over 1 %', { profile: 'older_high_risk', current: shares({ low: 1.5 }) }, 'low', 1.5],
+    [
+      'older/high-risk: > 10.0 has no limit, > 13.9 over 10 %',
+      { profile: 'older_high_risk', current: shares({ high: 40, veryHigh: 8 }) },
+      'rest',
+      null,
+    ],
+    [
+      'pregnancy: above 7.8 over 25 %',
+      {
+        profile: 'pregnancy',
+        current: { veryLow: 0, belowRange: 2, inRange: 72, aboveRange: 26, veryHigh: 1 },
+      },
+      'high',
+      26,
+    ],
+    [
+      'pregnancy: > 13.9 has no limit of its own',
+      {
+        profile: 'pregnancy',
+        current: { veryLow: 0, belowRange: 2, inRange: 78, aboveRange: 20, veryHigh: 8 },
+      },
+      'rest',
+      null,
+    ],
     ['the rest', {}, 'rest', null],
   ])('%s', (_name, input, category, measure) => {
     const key = triage({ ...base, ...input });
@@ -332,10 +390,10 @@ describe('triage (the board order)', () => {
   it('names the oldest open alert of the winning severity', () => {
     const key = triage({
       ...base,
-      openAlerts: [
-        { severity: 'warning', openedAt: t(10) },
-        { severity: 'critical', openedAt: t(2) },
-        { severity: 'critical', openedAt: t(3) },
+      alerts: [
+        { severity: 'warning', state: 'open', openedAt: t(10) },
+        { severity: 'critical', state: 'open', openedAt: t(2) },
+        { severity: 'critical', state: 'open', openedAt: t(3) },
       ],
     });
     expect(key.since).toEqual(t(3));
@@ -344,16 +402,17 @@ describe('triage (the board order)', () => {
   it('sorts patients by category, alerts oldest first, range flags worst first', () => {
     const patients: Array<[string, TriageInput]> = [
       ['rest', base],
-      ['warning new', { ...base, openAlerts: [{ severity: 'warning', openedAt: t(1) }] }],
+      ['warning new', { ...base, alerts: [{ severity: 'warning', state: 'open', openedAt: t(1) }] }],
       ['tir drop', { ...base, previous: shares(), current: shares({ high: 20 }) }],
-      ['critical new', { ...base, openAlerts: [{ severity: 'critical', openedAt: t(1) }] }],
+      ['critical new', { ...base, alerts: [{ severity: 'critical', state: 'open', openedAt: t(1) }] }],
       ['high', { ...base, current: shares({ high: 30 }) }],
       ['very low 2', { ...base, current: shares({ veryLow: 2 }) }],
       ['too little', { ...base, tooLittleData: true }],
-      ['critical old', { ...base, openAlerts: [{ severity: 'critical', openedAt: t(5) }] }],
+      ['critical old', { ...base, alerts: [{ severity: 'critical', state: 'open', openedAt: t(5) }] }],
+      ['critical taken', { ...base, alerts: [{ severity: 'critical', state: 'acknowledged', openedAt: t(9) }] }],
       ['very high', { ...base, current: shares({ veryHigh: 6 }) }],
       ['low', { ...base, current: shares({ low: 5 }) }],
-      ['warning old', { ...base, openAlerts: [{ severity: 'warning', openedAt: t(8) }] }],
+      ['warning old', { ...base, alerts: [{ severity: 'warning', state: 'open', openedAt: t(8) }] }],
       ['very low 3', { ...base, current: shares({ veryLow: 3 }) }],
     ];
     const order = patients
@@ -363,6 +422,7 @@ describe('triage (the board order)', () => {
     expect(order).toEqual([
       'critical old',
       'critical new',
+      'critical taken',
       'warning old',
       'warning new',
       'very low 3',

@@ -3,9 +3,13 @@ import {
   CGM_EXPECTED_INTERVAL_MINUTES,
   GLUCOSE_RANGES,
   compareTriage,
+  profileTargets,
+  rangeCountsOfBands,
+  targetShares,
   tooLittleData,
   triage,
   TRIAGE_DAYS,
+  type BandCounts,
   type RangeShares,
   type Severity,
 } from '@glucoboard/core/domain';
@@ -14,7 +18,6 @@ import {
   boardPatientsOf,
   type BoardPatientCounts,
   type BoardPatientLive,
-  type RangeCounts,
 } from '@glucoboard/core/storage';
 import { boardView, type BoardPatientView, type BoardView } from '@glucoboard/core/wire';
 import { teamAccess } from '../access/policy.ts';
@@ -76,8 +79,9 @@ export class StatisticsMemo {
 
 const SEVERITY_ORDER: readonly Severity[] = ['critical', 'warning', 'info'];
 
-/** Percent of the readings in each range, as `summarize` gives them (null without readings). */
-function sharesOf(counts: RangeCounts): { ranges: RangeShares; count: number } {
+/** Percent of the readings in each consensus range, as `summarize` gives them (null without readings). */
+function sharesOf(bands: BandCounts): { ranges: RangeShares; count: number } {
+  const counts = rangeCountsOfBands(bands);
   const count = GLUCOSE_RANGES.reduce((sum, range) => sum + counts[range], 0);
   const ranges = Object.fromEntries(
     GLUCOSE_RANGES.map((range) => [range, count > 0 ? (100 * counts[range]) / count : null]),
@@ -104,10 +108,13 @@ function rowOf(
     now,
   });
   const open = p.alerts.filter((a) => a.state === 'open');
+  const targets = targetShares(counts.current, p.targetProfile);
+  const previousTargets = targetShares(counts.previous, p.targetProfile);
   const key = triage({
-    openAlerts: open,
-    current: current.count > 0 ? current : null,
-    previous: previous.count > 0 ? previous : null,
+    alerts: p.alerts,
+    profile: p.targetProfile,
+    current: current.count > 0 ? targets : null,
+    previous: previous.count > 0 ? previousTargets : null,
     tooLittleData: little,
   });
   const worstSeverity = SEVERITY_ORDER.find((severity) => p.alerts.some((a) => a.severity === severity)) ?? null;
@@ -125,6 +132,7 @@ function rowOf(
       count: current.count,
       previousRanges: previous.ranges,
       previousCount: previous.count,
+      targets: { ...profileTargets(p.targetProfile), shares: targets, previousShares: previousTargets },
       dataSufficiency,
       tooLittleData: little,
       noDataMinutes: p.noDataMinutes,

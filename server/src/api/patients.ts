@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { maskIdentityNumber } from '@glucoboard/core/domain';
+import { maskIdentityNumber, type TargetProfile } from '@glucoboard/core/domain';
 import { createPatient, inTransaction, readingsOfPatient } from '@glucoboard/core/storage';
 import {
   accessGrantBody,
@@ -8,6 +8,7 @@ import {
   readingsRangeQuery,
   thresholdsBody,
   BOARD_EVENTS,
+  targetProfileView,
 } from '@glucoboard/core/wire';
 import { patientAccess, teamAccess, type PatientAccess } from '../access/policy.ts';
 import type { SignedInUser } from '../access/sessions.ts';
@@ -24,7 +25,7 @@ interface PatientRow {
   labels: string[];
   identityNumber: string | null;
   responsiblePhysicianId: string | null;
-  targetProfile: 'standard' | 'older_high_risk';
+  targetProfile: TargetProfile;
   lastReviewedAt: Date | null;
   lastReviewedBy: string | null;
 }
@@ -43,7 +44,7 @@ export const patientSchema = z.object({
     .nullable()
     .describe('In full to members of the responsible team; masked for teams with read access'),
   responsiblePhysicianId: z.string().nullable(),
-  targetProfile: z.enum(['standard', 'older_high_risk']),
+  targetProfile: targetProfileView,
   lastReviewedAt: z.string().nullable(),
   lastReviewedBy: z.string().nullable(),
   access: z.enum(['responsible', 'granted', 'sysadmin']),

@@ -37,7 +37,12 @@ export function summaryRoutes(deps: ApiDependencies): RouteSpec[] {
         const access = await patientAccess(db, user, params.id!, 'read');
         const period = periodOf(query.days);
         const input = await statisticsInputOf(db, access.patientId, period.from, period.to);
-        const summary = summarize(input.readings, { now: period.to, days: period.days, deviceKind: input.monitoring });
+        const summary = summarize(input.readings, {
+          now: period.to,
+          days: period.days,
+          deviceKind: input.monitoring,
+          targetProfile: input.targetProfile,
+        });
         await recordPatientEvent(db, 'summary.read', user.userId, access, origin, {
           from: period.from.toISOString(),
           to: period.to.toISOString(),

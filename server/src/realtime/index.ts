@@ -37,6 +37,8 @@ export interface RealtimeOptions {
   log: Logger;
   metrics: Registry;
   sessionPolicy: SessionPolicy;
+  /** How often open boards' sessions are checked again (idle, expired, disabled); default 30 s. */
+  boardSessionCheckMs?: number;
   /** Verified-device cache; default 5 minutes, 50,000 entries. */
   deviceCache?: DeviceCacheOptions;
   /** The `readings` event of /devices: store, then answer the ack. */
@@ -105,6 +107,7 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
   try {
     await boardEvents.ready;
   } catch (err) {
+    board.close();
     await boardEvents.close();
     publisher.disconnect();
     unregisterMetrics();
@@ -129,6 +132,7 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
     deviceCredentialsChanged: (deviceId) => devices.deviceCredentialsChanged(deviceId),
     close() {
       closed ??= (async () => {
+        board.close();
         unregisterMetrics();
         await boardEvents.close();
         publisher.disconnect();
@@ -157,6 +161,11 @@ function wire(io: Server, options: RealtimeOptions, redis: Redis) {
     }),
     metrics: metrics.devices,
   });
-  const board = setupBoard(io.of(BOARD_NAMESPACE), { db, sessionPolicy: options.sessionPolicy, log });
+  const board = setupBoard(io.of(BOARD_NAMESPACE), {
+    db,
+    sessionPolicy: options.sessionPolicy,
+    sessionCheckMs: options.boardSessionCheckMs ?? 30_000,
+    log,
+  });
   return { devices, board, unregisterMetrics: metrics.unregister };
 }

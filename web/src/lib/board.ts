@@ -99,11 +99,12 @@ export function applyReading(
 export function rowTriage(row: BoardPatientView, alerts: readonly AlertView[], now: number): TriageKey {
   const s = row.statistics;
   return triage({
-    openAlerts: alerts
-      .filter((a) => a.state === 'open')
-      .map((a) => ({ severity: a.severity, openedAt: new Date(a.openedAt) })),
-    current: s.count > 0 ? { ranges: s.ranges } : null,
-    previous: s.previousCount > 0 ? { ranges: s.previousRanges } : null,
+    alerts: alerts.flatMap((a) =>
+      a.state === 'resolved' ? [] : [{ severity: a.severity, state: a.state, openedAt: new Date(a.openedAt) }],
+    ),
+    profile: row.targetProfile,
+    current: s.count > 0 ? s.targets.shares : null,
+    previous: s.previousCount > 0 ? s.targets.previousShares : null,
     tooLittleData: tooLittleData({
       dataSufficiency: s.dataSufficiency,
       lastReadingAt: row.lastReading ? new Date(row.lastReading.measuredAt) : null,
