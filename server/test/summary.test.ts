@@ -120,6 +120,34 @@ describe.each(BACKENDS)('glucose statistics on the %s backend', (backend) => {
     expect((await A.nurse.get(`/api/patients/${cgmPatientId}/agp`)).body.bins).toHaveLength(96);
   });
 
+  // Issue 11 item 7: the pregnancy profile (type 1: 3.5-7.8 over 70 %) judges the same readings.
+  it("judges the period by the patient's target profile, pregnancy's band 3.5-7.8 included", async () => {
+    const standard = (await A.nurse.get(`/api/patients/${A.patientId}/summary`)).body.targets;
+    // 2.9 typed, LO; 3.0, 3.8 | 3.9, 10.0 | 10.1, 13.9, 14.0, HI: ten readings.
+    expect(standard).toMatchObject({ profile: 'standard', band: { low: 3.9, high: 10.0 }, met: false });
+    expect(standard.shares).toEqual({ veryLow: 20, belowRange: 40, inRange: 20, aboveRange: 40, veryHigh: 20 });
+    expect(standard.limits.inRange).toEqual({ over: 70 });
+    const changed = await A.admin.request('PATCH', `/api/patients/${A.patientId}`, { targetProfile: 'pregnancy' });
+    expect(changed.status).toBe(200);
+    expect(changed.body.targetProfile).toBe('pregnancy');
+    const pregnancy = (await A.nurse.get(`/api/patients/${A.patientId}/summary`)).body;
+    expect(pregnancy.ranges).toEqual({ veryLow: 20, low: 20, inRange: 20, high: 20, veryHigh: 20 });
+    expect(pregnancy.targets).toMatchObject({ profile: 'pregnancy', band: { low: 3.5, high: 7.8 }, met: false });
+    // Below 3.5: 2.9, LO, 3.0; in 3.5-7.8: 3.8, 3.9; above 7.8: the other five.
+    expect(pregnancy.targets.shares).toEqual({
+      veryLow: 20,
+      belowRange: 30,
+      inRange: 20,
+      aboveRange: 50,
+      veryHigh: 20,
+    });
+    expect(pregnancy.targets.limits.veryHigh).toBeNull();
+    expect(pregnancy.targets.within.veryHigh).toBeNull();
+    const refused = await A.admin.request('PATCH', `/api/patients/${A.patientId}`, { targetProfile: 'athlete' });
+    expect(refused.status).toBe(400);
+    await A.admin.request('PATCH', `/api/patients/${A.patientId}`, { targetProfile: 'standard' });
+  });
+
   it('answers an empty period with count 0 and nulls', async () => {
     const answer = await B.nurse.get(`/api/patients/${B.patientId}/summary`);
     expect(answer.status).toBe(200);
@@ -200,5 +228,22 @@ describe.each(BACKENDS)('glucose statistics on the %s backend', (backend) => {
     expect(document.paths['/api/patients/{id}/agp'].get.parameters).toContainEqual(
       expect.objectContaining({ name: 'binMinutes', in: 'query' }),
     );
+  });
+  it("flags the board row by the patient's own profile: 8.5 mmol/L is in range, but above a pregnancy's band", async () => {
+    await gateway(
+      B.deviceId,
+      B.deviceToken,
+      Array.from({ length: 10 }, (_, i) => ({ measuredAt: minutesAgo(30 + 60 * i), mmol: 8.5 })),
+    );
+    const rowOf = async () =>
+      (await B.nurse.get(`/api/board?teamId=${B.teamId}`)).body.patients.find(
+        (p: { id: string }) => p.id === B.patientId,
+      );
+    expect((await rowOf()).triage.category).toBe('rest');
+    await B.admin.request('PATCH', `/api/patients/${B.patientId}`, { targetProfile: 'pregnancy' });
+    const pregnant = await rowOf();
+    expect(pregnant.targetProfile).toBe('pregnancy');
+    expect(pregnant.triage).toMatchObject({ category: 'high', measure: 100 });
+    expect(pregnant.statistics.targets).toMatchObject({ band: { low: 3.5, high: 7.8 }, shares: { aboveRange: 100 } });
   });
 });
