@@ -126,6 +126,20 @@ describe.each(BACKENDS)('a hypo on the responsible team board (%s)', (backend) =
     await expect.poll(() => events(boardA.heard, 'alert:updated').some((a) => a.escalated)).toBe(true);
     const seenByC = await C.nurse.get('/api/alerts');
     expect(seenByC.body.alerts.map((a: AlertEvent) => a.id)).toContain(critical.id);
+    // Issue 11 item 2: while the episode is escalated to team C, C may open the patient (identity
+    // number masked, read only, audited as an escalation access); team B still may not.
+    const opened = await C.nurse.get(`/api/patients/${A.patientId}`);
+    expect(opened.status).toBe(200);
+    expect(opened.body).toMatchObject({ id: A.patientId, access: 'escalation', identityNumber: '19121212-****' });
+    expect((await C.nurse.get(`/api/patients/${A.patientId}/readings`)).status).toBe(200);
+    expect((await C.nurse.get(`/api/patients/${A.patientId}/summary`)).status).toBe(200);
+    expect((await C.nurse.request('PUT', `/api/patients/${A.patientId}/thresholds`, { low: 4.2 })).status).toBe(403);
+    expect((await B.nurse.get(`/api/patients/${A.patientId}`)).status).toBe(404);
+    const viaEscalation = await env.system.db.pool.query(
+      `select action from audit_events where patient_id = $1 and actor_user_id = $2 and detail->>'via' = 'escalation'`,
+      [A.patientId, C.nurseId],
+    );
+    expect(viaEscalation.rows.map((r) => r.action)).toEqual(expect.arrayContaining(['patient.read', 'readings.read']));
 
     // Two nurses take it at once: one wins, the other is told who.
     const [first, second] = await Promise.all([
@@ -149,6 +163,8 @@ describe.each(BACKENDS)('a hypo on the responsible team board (%s)', (backend) =
       .poll(() => events(boardA.heard, 'alert:updated').some((a) => a.id === critical.id && a.state === 'resolved'))
       .toBe(true);
     expect((await A.nurse.get('/api/alerts?state=live')).body.alerts).toEqual([]);
+    // The episode over, the escalation target's access ends with it.
+    expect((await C.nurse.get(`/api/patients/${A.patientId}`)).status).toBe(404);
 
     // Audit: the acknowledgement is in the patient's access log.
     const audit = await env.system.db.pool.query(

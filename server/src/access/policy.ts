@@ -7,7 +7,8 @@ import { membershipsOf, type TeamRole } from './teams.ts';
  * Who may do what (Patientdatalagen 4:1: only those taking part in a patient's care read the
  * patient's data; here, membership of the responsible team or of a team granted read access).
  *
- *  - read:  members of the responsible team and of granted teams; sysadmins
+ *  - read:  members of the responsible team and of granted teams; while an alert of the patient is
+ *           escalated and not resolved, members of the team it was escalated to; sysadmins
  *  - care:  members of the responsible team (thresholds, review, manual entry, alerts); sysadmins
  *  - admin: admins of the responsible team; sysadmins
  *
@@ -19,8 +20,11 @@ export type PatientNeed = 'read' | 'care' | 'admin';
 export interface PatientAccess {
   patientId: string;
   teamId: string;
-  /** How the caller reaches the patient. */
-  via: 'responsible' | 'granted' | 'sysadmin';
+  /**
+   * How the caller reaches the patient. `escalation`: a member of the team an unresolved alert of
+   * the patient was escalated to may read the patient until that episode resolves, to act on it.
+   */
+  via: 'responsible' | 'granted' | 'escalation' | 'sysadmin';
   role: TeamRole | null;
 }
 
@@ -30,17 +34,28 @@ export async function patientAccess(
   patientId: string,
   need: PatientNeed,
 ): Promise<PatientAccess> {
-  const found = await db.query<{ team_id: string; role: TeamRole | null; granted: boolean }>(
+  const found = await db.query<{ team_id: string; role: TeamRole | null; granted: boolean; escalated: boolean }>(
     `select p.team_id,
             (select m.role from memberships m where m.team_id = p.team_id and m.user_id = $2) as role,
             exists (select 1 from patient_access_grants g join memberships m on m.team_id = g.team_id
-                    where g.patient_id = p.id and m.user_id = $2) as granted
+                    where g.patient_id = p.id and m.user_id = $2) as granted,
+            exists (select 1 from alerts a join teams t on t.id = a.team_id
+                      join memberships m on m.team_id = t.escalation_team_id
+                    where a.patient_id = p.id and a.escalated and a.state <> 'resolved' and m.user_id = $2) as escalated
      from patients p where p.id = $1`,
     [patientId, user.userId],
   );
   const row = found.rows[0];
   if (!row) throw notFound('patient');
-  const via = row.role ? 'responsible' : user.sysadmin ? 'sysadmin' : row.granted ? 'granted' : null;
+  const via = row.role
+    ? 'responsible'
+    : user.sysadmin
+      ? 'sysadmin'
+      : row.granted
+        ? 'granted'
+        : row.escalated
+          ? 'escalation'
+          : null;
   if (via === null) throw notFound('patient');
   const access: PatientAccess = { patientId, teamId: row.team_id, via, role: row.role };
   if (user.sysadmin) return access;

@@ -42,18 +42,22 @@ export const patientSchema = z.object({
   identityNumber: z
     .string()
     .nullable()
-    .describe('In full to members of the responsible team; masked for teams with read access'),
+    .describe('In full to members of the responsible team; masked for teams with read access or an escalation'),
   responsiblePhysicianId: z.string().nullable(),
   targetProfile: targetProfileView,
   lastReviewedAt: z.string().nullable(),
   lastReviewedBy: z.string().nullable(),
-  access: z.enum(['responsible', 'granted', 'sysadmin']),
+  access: z
+    .enum(['responsible', 'granted', 'escalation', 'sysadmin'])
+    .describe("How the caller reaches the patient; escalation: an escalated alert's target team, until it resolves"),
 });
 
 /** The identity number is shown in full only to the responsible team (SPEC: "shown only to members"). */
 function present(row: PatientRow, via: PatientAccess['via']) {
   const identityNumber =
-    row.identityNumber && via === 'granted' ? maskIdentityNumber(row.identityNumber) : row.identityNumber;
+    row.identityNumber && (via === 'granted' || via === 'escalation')
+      ? maskIdentityNumber(row.identityNumber)
+      : row.identityNumber;
   return { ...row, identityNumber, access: via };
 }
 

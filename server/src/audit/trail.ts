@@ -10,7 +10,7 @@ export function recordPatientEvent(
   db: pg.Pool | pg.PoolClient,
   action: string,
   userId: string,
-  access: { patientId: string; teamId: string },
+  access: { patientId: string; teamId: string; via?: string },
   origin: string,
   detail?: Record<string, unknown>,
 ): Promise<void> {
@@ -20,6 +20,7 @@ export function recordPatientEvent(
     patientId: access.patientId,
     teamId: access.teamId,
     origin,
-    detail,
+    // Access through an escalation is time-bounded and outside the patient's own teams: the trail says so.
+    detail: access.via === 'escalation' ? { ...detail, via: 'escalation' } : detail,
   });
 }
