@@ -87,6 +87,20 @@ describe('the embedded demo installation', () => {
     expect(before.patients).toBeGreaterThanOrEqual(35);
     expect(before.devices).toBe(before.patients);
     expect(before.readings).toBeGreaterThan(5000);
+    // Issue 11 item 9: 28 days of history, so the board shows the 14 days and the 14 before them,
+    // and every CGM patient's coverage is as the product is meant to be seen (>= 70 %).
+    const periods = await installation.system.db.pool.query<{ previous: number; slots: number }>(
+      `select count(*) filter (where r.measured_at < now() - interval '14 days')::int as previous,
+              count(distinct date_bin('5 minutes', r.measured_at, now() - interval '14 days'))
+                filter (where r.measured_at >= now() - interval '14 days' and r.kind = 'cgm')::int as slots
+       from devices d join readings r on r.patient_id = d.patient_id
+       where d.kind = 'cgm' group by d.patient_id`,
+    );
+    expect(periods.rows.length).toBeGreaterThan(10);
+    for (const p of periods.rows) {
+      expect(p.previous).toBeGreaterThan(0);
+      expect((100 * p.slots) / (14 * 288)).toBeGreaterThanOrEqual(70);
+    }
 
     const devicesFile = `${installation.dataDir}/${DEMO_DEVICES_FILE}`;
     expect((await fs.stat(devicesFile)).mode & 0o777).toBe(0o600);
