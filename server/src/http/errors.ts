@@ -26,6 +26,25 @@ export const outsideTeams = () =>
   );
 export const unauthenticated = () => new ApiError(401, 'UNAUTHENTICATED', 'sign in first');
 
+/**
+ * The database went away under the request (terminated backend, restart, failover, a pool that
+ * could not connect): a moment's outage, not a fault of ours. SQLSTATE class 08 (connection
+ * exception), 57P01-57P03 (admin shutdown, crash shutdown, cannot connect now), and pg's own
+ * errors for a lost or unreachable connection, which carry no SQLSTATE.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (/^08/.test(code) || ['57P01', '57P02', '57P03'].includes(code))) return true;
+  if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code)) return true;
+  return (
+    typeof message === 'string' &&
+    /Connection terminated|not queryable|timeout exceeded when trying to connect|Connection ended/i.test(message)
+  );
+}
+
+/** Seconds a client waits before it tries again after a database outage. */
+export const DATABASE_RETRY_AFTER_SECONDS = 2;
+
 /** Turns anything thrown into the error shape; unexpected errors are logged by id only. */
 export function errorResponder(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
@@ -48,6 +67,16 @@ export function errorResponder(log: Logger): ErrorRequestHandler {
     }
     if (status && status >= 400 && status < 500) {
       res.status(status).json({ error: { code: 'BAD_REQUEST', message: (err as Error).message } });
+      return;
+    }
+    if (isDatabaseUnavailable(err)) {
+      log.warn({ err: (err as Error).message, method: req.method, route: req.route?.path }, 'database unavailable');
+      res
+        .set('retry-after', String(DATABASE_RETRY_AFTER_SECONDS))
+        .status(503)
+        .json({
+          error: { code: 'UNAVAILABLE', message: 'the database cannot be reached right now; try again shortly' },
+        });
       return;
     }
     log.error(
