@@ -3,8 +3,6 @@ import {
   ALERT_RULES,
   COOLDOWN_MINUTES,
   currentEpisode,
-  DEFAULT_THRESHOLDS,
-  effectiveThresholds,
   evaluate,
   RAPID_CHANGE_LOOKBACK_MINUTES,
   RULE_SEVERITY,
@@ -14,12 +12,10 @@ import {
   type EpisodeState,
   type Severity,
   type Snooze,
-  type TeamThresholds,
   type Thresholds,
-  type ThresholdOverrides,
   type Transition,
 } from '@glucoboard/core/domain';
-import { inTransaction, type Database, type EvaluationReading } from '@glucoboard/core/storage';
+import { inTransaction, thresholdsOfPatients, type Database, type EvaluationReading } from '@glucoboard/core/storage';
 
 /** What an evaluation did to one alert, for the boards (and the pager). */
 export interface AlertChange {
@@ -231,60 +227,16 @@ class Changes {
   }
 }
 
+/** The thresholds in effect for each patient of the batch (the one definition, in storage). */
 async function thresholdsOf(
   client: pg.PoolClient,
-  patients: ReadonlyArray<{ id: string; glucose: readonly AlertReading[] }>,
+  patients: ReadonlyArray<{ id: string }>,
 ): Promise<Map<string, Thresholds>> {
-  const found = await client.query<{
-    patient_id: string;
-    urgent_low: number | null;
-    low: number | null;
-    high: number | null;
-    urgent_high: number | null;
-    no_data_minutes_bgm: number | null;
-    no_data_minutes_cgm: number | null;
-    rapid_change_mmol_per_min: number | null;
-    p_urgent_low: number | null;
-    p_low: number | null;
-    p_high: number | null;
-    p_urgent_high: number | null;
-    p_no_data_minutes: number | null;
-  }>(
-    `select p.id as patient_id, t.urgent_low, t.low, t.high, t.urgent_high, t.no_data_minutes_bgm,
-            t.no_data_minutes_cgm, t.rapid_change_mmol_per_min,
-            o.urgent_low as p_urgent_low, o.low as p_low, o.high as p_high, o.urgent_high as p_urgent_high,
-            o.no_data_minutes as p_no_data_minutes
-     from patients p
-     left join team_thresholds t on t.team_id = p.team_id
-     left join patient_thresholds o on o.patient_id = p.id
-     where p.id = any($1::uuid[])`,
-    [patients.map((p) => p.id)],
+  const found = await thresholdsOfPatients(
+    client,
+    patients.map((p) => p.id),
   );
-  const glucoseOf = new Map(patients.map((p) => [p.id, p.glucose]));
-  const result = new Map<string, Thresholds>();
-  for (const row of found.rows) {
-    const team: TeamThresholds = {
-      urgentLow: row.urgent_low ?? DEFAULT_THRESHOLDS.urgentLow,
-      low: row.low ?? DEFAULT_THRESHOLDS.low,
-      high: row.high ?? DEFAULT_THRESHOLDS.high,
-      urgentHigh: row.urgent_high ?? DEFAULT_THRESHOLDS.urgentHigh,
-      noDataMinutes: {
-        bgm: row.no_data_minutes_bgm ?? DEFAULT_THRESHOLDS.noDataMinutes.bgm,
-        cgm: row.no_data_minutes_cgm ?? DEFAULT_THRESHOLDS.noDataMinutes.cgm,
-      },
-      rapidChangeMmolPerMin: row.rapid_change_mmol_per_min ?? DEFAULT_THRESHOLDS.rapidChangeMmolPerMin,
-    };
-    const overrides: ThresholdOverrides = {
-      urgentLow: row.p_urgent_low,
-      low: row.p_low,
-      high: row.p_high,
-      urgentHigh: row.p_urgent_high,
-      noDataMinutes: row.p_no_data_minutes,
-    };
-    const kind = glucoseOf.get(row.patient_id)!.some((r) => r.kind === 'cgm') ? 'cgm' : 'bgm';
-    result.set(row.patient_id, effectiveThresholds(team, overrides, kind));
-  }
-  return result;
+  return new Map([...found].map(([id, t]) => [id, t.effective]));
 }
 
 interface StoredEpisode {

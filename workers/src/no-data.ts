@@ -1,5 +1,5 @@
-import { DEFAULT_THRESHOLDS, noDataDue } from '@glucoboard/core/domain';
-import type { Database } from '@glucoboard/core/storage';
+import { noDataDue } from '@glucoboard/core/domain';
+import { thresholdsOfPatients, type Database } from '@glucoboard/core/storage';
 import type { AlertChange } from './alert-evaluation.ts';
 
 /**
@@ -10,29 +10,25 @@ import type { AlertChange } from './alert-evaluation.ts';
  * index makes a second scan (or one on another machine) a no-op for patients already alerted.
  */
 export async function openNoDataAlerts(db: Database, now: Date): Promise<AlertChange[]> {
-  const candidates = await db.pool.query<{
-    patient_id: string;
-    team_id: string;
-    minutes: number;
-    since: Date;
-  }>(
-    `select p.id as patient_id, p.team_id,
-            coalesce(pt.no_data_minutes,
-                     case when d.has_cgm then coalesce(tt.no_data_minutes_cgm, $1) else coalesce(tt.no_data_minutes_bgm, $2) end
-            ) as minutes,
-            coalesce(s.last_reading_at, d.paired_at) as since
+  const candidates = await db.pool.query<{ patient_id: string; team_id: string; since: Date }>(
+    `select p.id as patient_id, p.team_id, coalesce(s.last_reading_at, d.paired_at) as since
      from patients p
      join lateral (
-       select bool_or(kind = 'cgm') as has_cgm, min(created_at) as paired_at, count(*) as paired
+       select min(created_at) as paired_at, count(*) as paired
        from devices where patient_id = p.id and revoked_at is null
      ) d on d.paired > 0
-     left join team_thresholds tt on tt.team_id = p.team_id
-     left join patient_thresholds pt on pt.patient_id = p.id
      left join patient_reading_state s on s.patient_id = p.id
      where not exists (select 1 from alerts a where a.patient_id = p.id and a.rule = 'no_data' and a.state <> 'resolved')`,
-    [DEFAULT_THRESHOLDS.noDataMinutes.cgm, DEFAULT_THRESHOLDS.noDataMinutes.bgm],
   );
-  const due = candidates.rows.filter((c) => noDataDue(c.since, c.minutes, now));
+  // The no-data period in effect: the one definition the board and the API show too.
+  const thresholds = await thresholdsOfPatients(
+    db.pool,
+    candidates.rows.map((c) => c.patient_id),
+  );
+  const due = candidates.rows.filter((c) => {
+    const minutes = thresholds.get(c.patient_id)?.effective.noDataMinutes;
+    return minutes !== undefined && noDataDue(c.since, minutes, now);
+  });
   if (due.length === 0) return [];
   const opened = await db.pool.query<{ id: string; notify: boolean }>(
     `insert into alerts (patient_id, team_id, rule, severity, state, notified_at, last_reading_at)

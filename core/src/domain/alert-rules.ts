@@ -82,6 +82,14 @@ export const DEFAULT_THRESHOLDS: Readonly<TeamThresholds> = Object.freeze({
   rapidChangeMmolPerMin: 0.17,
 });
 
+/**
+ * Which of the team's no-data defaults (and so which "kind" of patient) applies: CGM while a CGM is
+ * paired and not revoked, whatever readings a batch holds. One definition for the board, the API,
+ * the alert worker and the no-data scan (the summary's `monitoring` also counts CGM readings of the
+ * period, for data sufficiency after a sensor was revoked: a different question).
+ */
+export const thresholdDeviceKind = (cgmPaired: boolean): DeviceKind => (cgmPaired ? 'cgm' : 'bgm');
+
 /** A patient's overrides; null or missing means "the team default". */
 export type ThresholdOverrides = { [K in keyof Thresholds]?: Thresholds[K] | null };
 

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Severity } from '../domain/alert-rules.ts';
 import { BAND_COUNT, BAND_EDGES, type BandCounts, type TargetProfile } from '../domain/targets.ts';
+import { thresholdsOfPatients } from './thresholds.ts';
 import type { MeterFlag, ReadingSource } from '../domain/reading.ts';
 import type { AlertState } from '../wire/alerts.ts';
 
@@ -89,13 +90,9 @@ const PATIENTS = `
 select p.id, p.display_name as name, p.labels, p.target_profile as "targetProfile",
        p.last_reviewed_at as "lastReviewedAt", p.last_reviewed_by as "lastReviewedById", u.name as "lastReviewedByName",
        cgm.paired is not null as "cgmPaired",
-       coalesce(pt.no_data_minutes,
-                case when cgm.paired is not null then tt.no_data_minutes_cgm else tt.no_data_minutes_bgm end) as "noDataMinutes",
        last.measured_at as "lastMeasuredAt", last.mmol as "lastMmol", last.flag as "lastFlag",
        last.kind as "lastKind", last.source as "lastSource"
 from patients p
-join team_thresholds tt on tt.team_id = p.team_id
-left join patient_thresholds pt on pt.patient_id = p.id
 left join users u on u.id = p.last_reviewed_by
 left join lateral (
   select 1 as paired from devices d where d.patient_id = p.id and d.kind = 'cgm' and d.revoked_at is null limit 1
@@ -194,7 +191,6 @@ export async function boardPatientsOf(
     lastReviewedById: string | null;
     lastReviewedByName: string | null;
     cgmPaired: boolean;
-    noDataMinutes: number;
     lastMeasuredAt: Date | null;
     lastMmol: number | null;
     lastFlag: MeterFlag | null;
@@ -203,6 +199,7 @@ export async function boardPatientsOf(
   }>(PATIENTS, [teamId]);
   const ids = patients.rows.map((p) => p.id);
   if (ids.length === 0) return [];
+  const thresholds = await thresholdsOfPatients(db, ids);
 
   const sparkline = await db.query<BoardSparkPoint & { patientId: string }>(SPARKLINE, [
     ids,
@@ -225,7 +222,7 @@ export async function boardPatientsOf(
     lastReviewedById: p.lastReviewedById,
     lastReviewedByName: p.lastReviewedByName,
     cgmPaired: p.cgmPaired,
-    noDataMinutes: p.noDataMinutes,
+    noDataMinutes: thresholds.get(p.id)!.effective.noDataMinutes,
     lastReading:
       p.lastMeasuredAt && p.lastKind && p.lastSource
         ? { measuredAt: p.lastMeasuredAt, mmol: p.lastMmol, flag: p.lastFlag, kind: p.lastKind, source: p.lastSource }

@@ -8,3 +8,4 @@ export * from './audit.ts';
 export * from './alerts.ts';
 export * from './statistics.ts';
 export * from './board.ts';
+export * from './thresholds.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { maskIdentityNumber, type TargetProfile } from '@glucoboard/core/domain';
-import { createPatient, inTransaction, readingsOfPatient } from '@glucoboard/core/storage';
+import { createPatient, inTransaction, readingsOfPatient, thresholdsOfPatients } from '@glucoboard/core/storage';
 import {
   accessGrantBody,
   newPatientBody,
@@ -95,31 +95,20 @@ export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
       );
   };
   const thresholdsOf = async (patientId: string) => {
-    const row = await db.query(
-      `select pt.urgent_low as "urgentLow", pt.low, pt.high, pt.urgent_high as "urgentHigh", pt.no_data_minutes as "noDataMinutes",
-              tt.urgent_low as "teamUrgentLow", tt.low as "teamLow", tt.high as "teamHigh", tt.urgent_high as "teamUrgentHigh",
-              case when exists (select 1 from devices d where d.patient_id = p.id and d.kind = 'cgm' and d.revoked_at is null)
-                   then tt.no_data_minutes_cgm else tt.no_data_minutes_bgm end as "teamNoDataMinutes"
-       from patients p join team_thresholds tt on tt.team_id = p.team_id
-       left join patient_thresholds pt on pt.patient_id = p.id where p.id = $1`,
-      [patientId],
-    );
-    const r = row.rows[0];
-    const overrides = {
-      urgentLow: r.urgentLow,
-      low: r.low,
-      high: r.high,
-      urgentHigh: r.urgentHigh,
-      noDataMinutes: r.noDataMinutes,
+    const { overrides, effective, conflict } = (await thresholdsOfPatients(db, [patientId])).get(patientId)!;
+    const { urgentLow, low, high, urgentHigh, noDataMinutes } = effective;
+    return {
+      patientId,
+      overrides: {
+        urgentLow: overrides.urgentLow ?? null,
+        low: overrides.low ?? null,
+        high: overrides.high ?? null,
+        urgentHigh: overrides.urgentHigh ?? null,
+        noDataMinutes: overrides.noDataMinutes ?? null,
+      },
+      effective: { urgentLow, low, high, urgentHigh, noDataMinutes },
+      conflict,
     };
-    const effective = {
-      urgentLow: r.urgentLow ?? r.teamUrgentLow,
-      low: r.low ?? r.teamLow,
-      high: r.high ?? r.teamHigh,
-      urgentHigh: r.urgentHigh ?? r.teamUrgentHigh,
-      noDataMinutes: r.noDataMinutes ?? r.teamNoDataMinutes,
-    };
-    return { patientId, overrides, effective };
   };
 
   const visiblePatients = async (user: SignedInUser, teamId: string | undefined) => {
