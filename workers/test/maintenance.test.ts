@@ -88,10 +88,9 @@ describe('the workers process on its own (as in docker compose)', () => {
     await waitForOk(`http://127.0.0.1:${port}/healthz`, proc, 60_000);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toContain('glucoboard_process_resident_memory_bytes{process="workers"}');
-    const queue = new Queue(QUEUES.maintenance, {
-      connection: { host: '127.0.0.1', port: 6379 },
-      prefix: queuePrefix(prefix),
-    });
+    // The Redis the process was given (TEST_REDIS_URL), wherever that is.
+    const redis = await locateRedis({ redisUrl: TEST_REDIS_URL, dataDir: '/nonexistent', log });
+    const queue = new Queue(QUEUES.maintenance, { connection: redis.options, prefix: queuePrefix(prefix) });
     const schedulers = (await queue.getJobSchedulers()).map((s) => s.key).sort();
     await queue.close();
     expect(schedulers).toEqual(Object.keys(MAINTENANCE_SCHEDULE).sort());

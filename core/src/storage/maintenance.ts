@@ -79,15 +79,26 @@ export async function applyRetention(
   };
 }
 
-/** Compresses readings chunks older than the given age (TimescaleDB only; a no-op elsewhere). */
+/**
+ * Compresses readings chunks older than the given age (TimescaleDB only; a no-op elsewhere) and
+ * answers how many were newly compressed. Every old chunk is passed to compress_chunk, which
+ * skips a compressed one and folds backfilled rows into a partly compressed one; only chunks
+ * that were not compressed before count. The states are read first (materialized), before any
+ * compress_chunk of the same statement runs.
+ */
 export async function compressOldReadings(db: Database, olderThanDays: number): Promise<number> {
   if (!db.timescale) return 0;
-  const result = await db.pool.query(
-    `select compress_chunk(c, if_not_compressed => true)
-     from show_chunks('readings', older_than => $1::interval) c`,
+  const result = await db.pool.query<{ compressed: number }>(
+    `with old as materialized (
+       select c.chunk, i.is_compressed as was_compressed
+       from show_chunks('readings', older_than => $1::interval) as c(chunk)
+       join timescaledb_information.chunks i on format('%I.%I', i.chunk_schema, i.chunk_name)::regclass = c.chunk
+     )
+     select count(*) filter (where not old.was_compressed)::int as compressed
+     from old, lateral compress_chunk(old.chunk, if_not_compressed => true)`,
     [`${olderThanDays} days`],
   );
-  return result.rowCount ?? 0;
+  return result.rows[0]?.compressed ?? 0;
 }
 
 const ROLLUP_WATERMARK = 'rollup_watermark';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PoolClient } from 'pg';
+import pg, { type PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import type { Database } from './database.ts';
 
@@ -53,7 +53,7 @@ export async function migrate(db: Database, log: Logger, dir = MIGRATIONS_DIR): 
         variant text,
         checksum text not null,
         applied_at timestamptz not null default now())`);
-      const variant = await chooseVariant(client);
+      const variant = await chooseVariant(client, db, log);
       const done = new Map(
         (
           await client.query<{ version: number; checksum: string }>('select version, checksum from schema_migrations')
@@ -95,25 +95,59 @@ export async function migrate(db: Database, log: Logger, dir = MIGRATIONS_DIR): 
   }
 }
 
+const PRELOAD_ADVICE =
+  "add timescaledb to the server's shared_preload_libraries and restart PostgreSQL (docs/deployment.md)";
+
 /**
  * TimescaleDB when the extension can be used, plain PostgreSQL otherwise. Once a database has
  * been migrated one way it stays that way: switching would need a data migration, not a guess.
  */
-async function chooseVariant(client: PoolClient): Promise<Variant> {
+async function chooseVariant(client: PoolClient, db: Database, log: Logger): Promise<Variant> {
   const recorded = await client.query<{ variant: Variant }>(
     'select variant from schema_migrations where variant is not null order by version limit 1',
   );
   if (recorded.rows[0]) {
-    if (recorded.rows[0].variant === 'timescale') await client.query('create extension if not exists timescaledb');
+    if (recorded.rows[0].variant === 'timescale') {
+      const failure = await createTimescaleExtension(db.url);
+      if (failure !== undefined)
+        throw new Error(
+          `this database was set up with TimescaleDB, but TimescaleDB cannot be loaded (${failure}): ${PRELOAD_ADVICE}`,
+        );
+    }
     return recorded.rows[0].variant;
   }
   const available = await client.query(`select 1 from pg_available_extensions where name = 'timescaledb'`);
   if (available.rowCount === 0) return 'plain';
+  const failure = await createTimescaleExtension(db.url);
+  if (failure === undefined) return 'timescale';
+  // Installed but not loadable: not in shared_preload_libraries, or no privilege to create it.
+  log.warn(
+    { reason: failure },
+    `TimescaleDB is installed but cannot be used, so this database gets plain PostgreSQL tables (it keeps them); to use TimescaleDB, ${PRELOAD_ADVICE} before the first start on a new database`,
+  );
+  return 'plain';
+}
+
+/**
+ * CREATE EXTENSION on a connection of its own; answers the failure's message, or undefined.
+ * A server with TimescaleDB installed but not preloaded answers it with FATAL and closes the
+ * connection, which therefore must not be the migrating one (nor go unwatched: an 'error' on a
+ * client without a listener ends the process).
+ */
+async function createTimescaleExtension(url: string): Promise<string | undefined> {
+  const probe = new pg.Client({
+    connectionString: url,
+    application_name: 'glucoboard-migrate',
+    connectionTimeoutMillis: 10_000,
+  });
+  probe.on('error', () => undefined); // the closed connection; the query's rejection says why
   try {
-    await client.query('create extension if not exists timescaledb');
-    return 'timescale';
-  } catch {
-    // Available but not loadable (e.g. not in shared_preload_libraries, or no privilege).
-    return 'plain';
+    await probe.connect();
+    await probe.query('create extension if not exists timescaledb');
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  } finally {
+    await probe.end().catch(() => undefined);
   }
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
 import { listMigrations, migrate, openDatabase, type Database } from '../../src/storage/index.ts';
 import {
   BACKENDS,
@@ -11,6 +12,7 @@ import {
   type TestBackend,
   type TestDatabase,
 } from '../support/databases.ts';
+import { unpreloadedTimescale } from '../support/unpreloaded-timescale.ts';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -35,10 +37,14 @@ describe.each(BACKENDS)('migrations on the %s backend', (backend) => {
   it('applies every migration once and records the backend variant', async () => {
     const db = await openTestDatabase(backend);
     cleanup.push(db.dispose);
-    expect(db.timescale).toBe(backend === 'embedded');
+    // The variant follows what the database has: the embedded one always has TimescaleDB, a
+    // server (TEST_DATABASE_URL) has it when the extension could be created.
+    const extension = await db.pool.query(`select 1 from pg_extension where extname = 'timescaledb'`);
+    expect(db.timescale).toBe(extension.rowCount === 1);
+    if (backend === 'embedded') expect(db.timescale).toBe(true);
     const again = await migrate(db, silentLog);
     expect(again.applied).toEqual([]);
-    expect(again.variant).toBe(backend === 'embedded' ? 'timescale' : 'plain');
+    expect(again.variant).toBe(db.timescale ? 'timescale' : 'plain');
     const versions = (
       await db.pool.query<{ version: number }>('select version from schema_migrations order by version')
     ).rows;
@@ -110,10 +116,56 @@ describe('two servers starting together on one PostgreSQL database', () => {
       await target.dispose();
     });
     const results = await Promise.all(dbs.map((d) => migrate(d, silentLog)));
+    const variant = results[0]!.variant; // the server's: with or without TimescaleDB
+    expect(results.map((r) => r.variant)).toEqual([variant, variant, variant]);
     const applied = results.flatMap((r) => r.applied).sort((a, b) => a - b);
     const expected = [
-      ...new Set((await listMigrations()).filter((m) => m.variant !== 'timescale').map((m) => m.version)),
+      ...new Set(
+        (await listMigrations()).filter((m) => m.variant === undefined || m.variant === variant).map((m) => m.version),
+      ),
     ];
     expect(applied).toEqual(expected);
+  });
+});
+
+describe('a PostgreSQL server with TimescaleDB installed but not preloaded', () => {
+  /** A fresh database reached through the proxy that plays such a server, and the log lines written. */
+  async function behindUnpreloadedTimescale() {
+    const proxy = await unpreloadedTimescale();
+    const target = await createTestDatabase('postgres');
+    const lines: Array<{ level: number; msg: string }> = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const db = await openDatabase({ databaseUrl: proxy.url(target.databaseUrl!), dataDir: target.dataDir, log });
+    cleanup.push(async () => {
+      await db.close();
+      await proxy.close();
+      await target.dispose();
+    });
+    return { db, log, lines, proxy, target };
+  }
+
+  it('gets plain tables, with a warning saying how to enable TimescaleDB, and keeps its connection', async () => {
+    const { db, log, lines, proxy } = await behindUnpreloadedTimescale();
+    const result = await migrate(db, log);
+    expect(proxy.refused).toBe(1);
+    expect(result.variant).toBe('plain');
+    expect(db.timescale).toBe(false);
+    const warning = lines.find((l) => l.level === 40 && /TimescaleDB/.test(l.msg));
+    expect(warning?.msg).toMatch(/shared_preload_libraries/);
+    // The migrating connection survived: the pool still answers, and a restart migrates nothing new.
+    expect((await db.pool.query('select count(*)::int as n from readings')).rows).toEqual([{ n: 0 }]);
+    expect((await migrate(db, log)).applied).toEqual([]);
+  });
+
+  it('refuses to start a database set up with TimescaleDB, saying why, instead of losing its connection', async () => {
+    const { db, log, target } = await behindUnpreloadedTimescale();
+    // As if migrated with TimescaleDB before the server lost its preload setting.
+    const direct = await openDatabase({ databaseUrl: target.databaseUrl, dataDir: target.dataDir, log: silentLog });
+    await direct.pool.query(`create table schema_migrations (version int primary key, name text not null,
+      variant text, checksum text not null, applied_at timestamptz not null default now())`);
+    await direct.pool.query(`insert into schema_migrations values (3, 'timeseries', 'timescale', 'x', now())`);
+    await direct.close();
+    await expect(migrate(db, log)).rejects.toThrow(/set up with TimescaleDB.*shared_preload_libraries/s);
+    expect((await db.pool.query('select 1 as ok')).rows).toEqual([{ ok: 1 }]);
   });
 });
