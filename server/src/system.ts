@@ -2,8 +2,18 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from '@glucoboard/core/config';
-import { createMetricsRegistry, locateRedis, redisClient, type RedisEndpoint } from '@glucoboard/core/platform';
-import { migrate, openDatabase, type Database } from '@glucoboard/core/storage';
+import {
+  closeRedisClient,
+  createMetricsRegistry,
+  locateRedis,
+  redisClient,
+  redisPrefixFor,
+  runStopStep,
+  stopStep as step,
+  type RedisEndpoint,
+  type StopStep,
+} from '@glucoboard/core/platform';
+import { installationId, migrate, openDatabase, type Database } from '@glucoboard/core/storage';
 import { Queue } from 'bullmq';
 import {
   escalationJobId,
@@ -33,6 +43,8 @@ export interface RunningSystem {
   url: string;
   db: Database;
   redis: RedisEndpoint;
+  /** Every Redis key of this installation is under it (REDIS_PREFIX, or derived from the database). */
+  redisPrefix: string;
   /** Socket.IO: the device and board namespaces. */
   realtime: Realtime;
   /** Graceful stop: refuse new work, finish what is in flight, close connections. */
@@ -44,11 +56,11 @@ export interface RunningSystem {
  * workers (unless they run apart) and the HTTP server. What is started is stopped in reverse.
  */
 export async function startSystem(config: Config, log: Logger): Promise<RunningSystem> {
-  const stops: Array<() => Promise<void>> = [];
+  const stops: StopStep[] = [];
   const stopAll = async () => {
-    while (stops.length) {
-      await stops.pop()!().catch((err: Error) => log.error({ err: err.message }, 'error while stopping'));
-    }
+    // Each step is bounded: one that hangs (e.g. on a Redis connection still reconnecting) is
+    // logged by name and left behind, so the steps after it (the database last) still run.
+    while (stops.length) await runStopStep(stops.pop()!, log);
   };
   try {
     const db = await openDatabase({
@@ -57,15 +69,18 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
       log,
       applicationName: 'glucoboard-server',
     });
-    stops.push(() => db.close());
+    stops.push(step('database', () => db.close()));
     const migration = await migrate(db, log);
     log.info({ backend: db.backend, variant: migration.variant, applied: migration.applied.length }, 'database ready');
 
+    // Unset REDIS_PREFIX: this installation's own, from its database (see redisPrefixFor).
+    const redisPrefix = redisPrefixFor(config.redisPrefix, await installationId(db.pool));
+    const settings = { ...config, redisPrefix };
     const redis = await locateRedis({ redisUrl: config.redisUrl, dataDir: config.dataDir, log });
-    stops.push(() => redis.stop());
+    stops.push(step('private redis-server', () => redis.stop()));
     const redisCommands = redisClient(redis, 'general', log);
-    stops.push(async () => void (await redisCommands.quit().catch(() => redisCommands.disconnect())));
-    log.info({ redis: redis.description }, 'redis ready');
+    stops.push(step('redis commands connection', () => closeRedisClient(redisCommands)));
+    log.info({ redis: redis.description, redisPrefix }, 'redis ready');
 
     await ensureAdmin(db, { ...config, log });
     if (config.demo) await seedDemoClinic(db, { dataDir: config.dataDir, log });
@@ -73,30 +88,30 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
     const metrics = createMetricsRegistry('server');
     let workers: Workers | undefined;
     if (config.runWorkers) {
-      workers = await startWorkers({ db, redis, settings: config, log, metrics });
-      stops.push(() => workers!.close());
+      workers = await startWorkers({ db, redis, settings, log, metrics });
+      stops.push(step('workers', () => workers!.close()));
     }
 
     // Group commit of device readings; after the HTTP server (stopped first), before the database.
     const readingMetrics = ingestMetrics(metrics, () => writer);
     const writer =
       config.ingestMode === 'naive'
-        ? naiveWriter(db, redis, config.redisPrefix)
+        ? naiveWriter(db, redis, redisPrefix)
         : new BatchWriter(db, {
             concurrency: db.backend === 'embedded' ? 1 : 4,
             onFlush: (ms) => readingMetrics.observeWrite(ms),
           });
-    stops.push(() => writer.close());
+    stops.push(step('reading writer', () => writer.close()));
     // The outbox's other half: committed batches become evaluation jobs (the naive writer enqueues its own).
     const relay =
       config.ingestMode === 'group'
-        ? new EvaluationRelay(db, redis, config.redisPrefix, log, {
+        ? new EvaluationRelay(db, redis, redisPrefix, log, {
             republishAfterMs: config.alertJobs.republishAfterMs,
             sweepMs: Math.min(5000, config.alertJobs.republishAfterMs),
           })
         : undefined;
     if (relay) {
-      stops.push(() => relay.close());
+      stops.push(step('evaluation relay', () => relay.close()));
       relay.kick(); // rows a previous run left behind
     }
     /** After every commit of readings: evaluate them soon, and show them on the boards now. */
@@ -110,10 +125,10 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
     // Acknowledging an alert cancels its pending escalation job.
     const escalations = new Queue(QUEUES.escalation, {
       connection: producerConnection(redis),
-      prefix: queuePrefix(config.redisPrefix),
+      prefix: queuePrefix(redisPrefix),
     });
     escalations.on('error', (err) => log.warn({ err: err.message }, 'escalation queue error'));
-    stops.push(() => escalations.close());
+    stops.push(step('escalation queue', () => escalations.close()));
     const alerting = {
       async cancelEscalation(alertId: string) {
         await escalations
@@ -136,7 +151,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
     const api = apiRouter({
       db,
       redis: redisCommands,
-      redisPrefix: config.redisPrefix,
+      redisPrefix,
       log,
       sessionPolicy: config.sessionPolicy,
       live,
@@ -160,37 +175,41 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
       server.once('error', reject);
       server.listen(config.port, config.host, resolve);
     });
-    stops.push(async () => {
-      shuttingDown = true;
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
-    });
+    stops.push(
+      step('http server', async () => {
+        shuttingDown = true;
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+      }),
+    );
     realtime = await attachRealtime({
       httpServer: server,
       db,
       redis,
-      redisPrefix: config.redisPrefix,
+      redisPrefix,
       log,
       metrics,
       sessionPolicy: config.sessionPolicy,
       onReadings: ingest,
     });
     // Runs before the HTTP server's stop above: readiness turns 503, then sockets close.
-    stops.push(async () => {
-      shuttingDown = true;
-      await realtime!.close();
-    });
+    stops.push(
+      step('realtime', async () => {
+        shuttingDown = true;
+        await realtime!.close();
+      }),
+    );
     const { port } = server.address() as AddressInfo;
     const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
     if (config.demo) {
       // Stopped first: the meters say goodbye while the server still listens.
       const demoMeters = await startDemoMeters({ db, url, dataDir: config.dataDir, log });
-      stops.push(() => demoMeters.stop());
+      stops.push(step('demo meters', () => demoMeters.stop()));
     }
     log.info({ url, workers: Boolean(workers) }, 'glucoboard is up');
-    return { url, db, redis, realtime, close: stopAll };
+    return { url, db, redis, redisPrefix, realtime, close: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -1,7 +1,15 @@
 import http from 'node:http';
 import { ConfigError, loadConfig } from '@glucoboard/core/config';
-import { createLogger, createMetricsRegistry, locateRedis, RedisUnavailableError } from '@glucoboard/core/platform';
-import { migrate, openDatabase } from '@glucoboard/core/storage';
+import {
+  createLogger,
+  createMetricsRegistry,
+  locateRedis,
+  RedisUnavailableError,
+  redisPrefixFor,
+  runStopStep,
+  stopStep,
+} from '@glucoboard/core/platform';
+import { installationId, migrate, openDatabase } from '@glucoboard/core/storage';
 import { startWorkers } from './index.ts';
 
 /**
@@ -43,7 +51,9 @@ async function main(): Promise<void> {
     throw err;
   }
   const metrics = createMetricsRegistry('workers');
-  const workers = await startWorkers({ db, redis, settings: config, log, metrics });
+  // The same prefix as the server on this database (REDIS_PREFIX, or derived from the database).
+  const redisPrefix = redisPrefixFor(config.redisPrefix, await installationId(db.pool));
+  const workers = await startWorkers({ db, redis, settings: { ...config, redisPrefix }, log, metrics });
 
   // Liveness and metrics for the orchestrator; no patient data is served here.
   const port = Number(process.env.WORKER_HEALTH_PORT ?? 3001);
@@ -57,17 +67,26 @@ async function main(): Promise<void> {
     }
   });
   health.listen(port, config.host);
-  log.info({ port }, 'workers running');
+  log.info({ port, redisPrefix }, 'workers running');
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) process.exit(1);
     stopping = true;
     log.info({ signal }, 'shutting down workers');
-    health.close();
-    await workers.close();
-    await redis.stop();
-    await db.close();
+    // Bounded step by step, as in the server: a hung step is logged and the stop goes on.
+    const steps = [
+      stopStep('health endpoint', async () => {
+        await new Promise<void>((resolve) => {
+          health.close(() => resolve());
+          health.closeIdleConnections();
+        });
+      }),
+      stopStep('workers', () => workers.close()),
+      stopStep('private redis-server', () => redis.stop()),
+      stopStep('database', () => db.close()),
+    ];
+    for (const step of steps) await runStopStep(step, log);
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -54,10 +54,12 @@ const environment = z.object({
   DATABASE_URL: connectionUrl(['postgres', 'postgresql']).optional(),
   DATA_DIR: z.string().min(1).default('./.data'),
   REDIS_URL: connectionUrl(['redis', 'rediss']).optional(),
+  // Unset: derived from the database's installation id (redisPrefixFor), so two installations
+  // sharing one Redis never share queues or streams, and every process of one installation agrees.
   REDIS_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9:_-]+$/, { error: 'may hold only letters, digits, ":", "_" and "-"' })
-    .default('glucoboard'),
+    .optional(),
   ADMIN_EMAIL: z.email({ error: 'must be an e-mail address' }).optional(),
   ADMIN_PASSWORD: z.string().min(12, { error: 'must be at least 12 characters' }).optional(),
   DEMO: flag.optional(),
@@ -117,7 +119,8 @@ export interface Config {
   dataDir: string;
   /** Unset: 127.0.0.1:6379 if it answers, else a private redis-server under dataDir. */
   redisUrl: string | undefined;
-  redisPrefix: string;
+  /** REDIS_PREFIX; unset: one of this installation's own, see redisPrefixFor. */
+  redisPrefix: string | undefined;
   adminEmail: string | undefined;
   adminPassword: string | undefined;
   /** Seed the demo clinic once. Defaults to on for the embedded database only. */

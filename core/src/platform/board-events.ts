@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { redisClient, type RedisEndpoint } from './redis.ts';
+import { endRedisClient, redisClient, type RedisEndpoint } from './redis.ts';
 
 /**
  * Board events from processes that hold no Socket.IO server (the alert workers) to every server's
@@ -99,7 +99,7 @@ export function followBoardEvents(
     ready,
     async close() {
       closed = true;
-      reader.disconnect();
+      await endRedisClient(reader);
       await loop;
     },
   };

@@ -3,3 +3,4 @@ export * from './redis.ts';
 export * from './secrets.ts';
 export * from './metrics.ts';
 export * from './board-events.ts';
+export * from './shutdown.ts';

@@ -6,6 +6,16 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { newSecret } from './secrets.ts';
 
+/**
+ * The key prefix of an installation: REDIS_PREFIX when set, else one derived from the database's
+ * installation id. Two installations on one Redis (two data directories, two databases) thus
+ * never share queues, streams or sessions, while every process on one database (server and
+ * workers, or several servers) arrives at the same prefix.
+ */
+export function redisPrefixFor(configured: string | undefined, installationId: string): string {
+  return configured ?? `glucoboard-${installationId.replaceAll('-', '').slice(0, 12)}`;
+}
+
 /** Where Redis is and how to reach it; stop() ends a private server this process started. */
 export interface RedisEndpoint {
   readonly options: RedisOptions;
@@ -174,6 +184,28 @@ export function redisClient(endpoint: RedisEndpoint, role: RedisRole, log?: Logg
   const client = new Redis({ ...endpoint.options, ...roleOptions });
   client.on('error', (err) => log?.warn({ err: err.message, role }, 'redis connection error'));
   return client;
+}
+
+/**
+ * Ends a client at once, whatever state its connection is in. ioredis 5 has a hole here:
+ * disconnect() while the client waits to reconnect cancels the reconnect but never settles the
+ * commands queued for it, so whatever awaits them (a blocking read loop, a shutdown) hangs
+ * forever (redis/ioredis#2169). One more attempt, already marked as closing, ends it properly: a
+ * refused attempt rejects every queued command, and a successful one is disconnected at once.
+ */
+export async function endRedisClient(client: Redis): Promise<void> {
+  if (client.status === 'end') return;
+  const waitingToReconnect = client.status === 'reconnecting';
+  client.disconnect();
+  if (!waitingToReconnect) return;
+  await client.connect().catch(() => undefined);
+  if ((client.status as string) !== 'end') client.disconnect();
+}
+
+/** Ends a client gracefully: QUIT when connected (it waits for Redis, so only then), else endRedisClient. */
+export async function closeRedisClient(client: Redis): Promise<void> {
+  if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
+  else await endRedisClient(client);
 }
 
 /**

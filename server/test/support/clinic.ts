@@ -7,16 +7,23 @@ import { Client } from './http.ts';
 export const ADMIN = { email: 'sysadmin@example.se', password: 'correct horse battery staple' };
 export const PASSWORD = 'a long enough password';
 
-/** A running system on a fresh database; stop() removes everything it made. */
-export async function startTestSystem(backend: TestBackend = 'postgres', env: Record<string, string> = {}) {
+/**
+ * A running system on a fresh database; stop() removes everything it made. With
+ * `installationPrefix`, REDIS_PREFIX is left unset, as in `npm start` out of the box, and the
+ * system picks its installation's own prefix.
+ */
+export async function startTestSystem(
+  backend: TestBackend = 'postgres',
+  env: Record<string, string> = {},
+  options: { installationPrefix?: boolean } = {},
+) {
   const target = await createTestDatabase(backend);
-  const prefix = uniqueRedisPrefix();
   const environment = {
     PORT: '0',
     HOST: '127.0.0.1',
     DATA_DIR: target.dataDir,
     REDIS_URL: TEST_REDIS_URL,
-    REDIS_PREFIX: prefix,
+    ...(options.installationPrefix ? {} : { REDIS_PREFIX: uniqueRedisPrefix() }),
     DEMO: '0',
     ADMIN_EMAIL: ADMIN.email,
     ADMIN_PASSWORD: ADMIN.password,
@@ -25,6 +32,7 @@ export async function startTestSystem(backend: TestBackend = 'postgres', env: Re
   };
   const boot = () => startSystem(loadConfig(environment), silentLog);
   const running = { system: await boot() };
+  const prefix = running.system.redisPrefix;
   return {
     get system(): RunningSystem {
       return running.system;
