@@ -192,6 +192,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
       log,
       metrics,
       sessionPolicy: config.sessionPolicy,
+      boardSessionCheckMs: config.boardSessionCheckMs,
       onReadings: ingest,
     });
     // Runs before the HTTP server's stop above: readiness turns 503, then sockets close.

@@ -21,7 +21,7 @@ beforeAll(async () => {
         readings: [{ seq: 1, measuredAt: new Date(Date.now() - 40 * MINUTE).toISOString(), mmol: 6, kind }],
       }),
     });
-    expect((await answer.json()).accepted).toBe(1);
+    expect(((await answer.json()) as { accepted: number }).accepted).toBe(1);
   };
   // A fingerstick meter; a CGM; a fingerstick meter that sent CGM-kind readings (the old
   // disagreement: "CGM" by the batch's readings, or by the paired device); a fingerstick patient
@@ -85,7 +85,7 @@ describe('the thresholds in effect', () => {
       },
       body: JSON.stringify({ readings: [{ seq: 1, measuredAt: new Date().toISOString(), mmol: 2.6 }] }),
     });
-    expect((await sent.json()).accepted).toBe(1);
+    expect(((await sent.json()) as { accepted: number }).accepted).toBe(1);
     const alerts = async () =>
       (
         await env.system.db.pool.query(`select rule from alerts where patient_id = $1 and rule = 'urgent_low'`, [

@@ -9,3 +9,5 @@ export * from './alerts.ts';
 export * from './statistics.ts';
 export * from './board.ts';
 export * from './thresholds.ts';
+export * from './sessions.ts';
+export * from './nightscout.ts';

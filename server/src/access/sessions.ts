@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type pg from 'pg';
+import { deleteSession, insertSession, liveSession, liveSessionIds, touchSession } from '@glucoboard/core/storage';
 
 /** The cookie that carries a session token; httpOnly, SameSite=Lax, Secure behind TLS. */
 export const SESSION_COOKIE = 'glucoboard_session';
@@ -35,13 +36,13 @@ export async function openSession(
 ): Promise<{ token: string; expiresAt: Date }> {
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(Date.now() + policy.maxHours * 3_600_000);
-  await db.query('insert into sessions (id, user_id, expires_at, origin, user_agent) values ($1, $2, $3, $4, $5)', [
-    sessionId(token),
+  await insertSession(db, {
+    id: sessionId(token),
     userId,
     expiresAt,
-    context.origin ?? null,
-    context.userAgent?.slice(0, 300) ?? null,
-  ]);
+    origin: context.origin ?? null,
+    userAgent: context.userAgent?.slice(0, 300) ?? null,
+  });
   return { token, expiresAt };
 }
 
@@ -56,45 +57,19 @@ export async function resolveSession(
 ): Promise<SignedInUser | null> {
   if (!token || token.length > 100) return null;
   const id = sessionId(token);
-  const found = await db.query<SignedInUser & { stale: boolean }>(
-    `select s.id as "sessionId", u.id as "userId", u.email, u.name, u.sysadmin, s.expires_at as "expiresAt",
-            s.last_seen_at < now() - interval '1 minute' as stale
-     from sessions s join users u on u.id = s.user_id
-     where s.id = $1 and s.expires_at > now() and s.last_seen_at > now() - make_interval(mins => $2)
-       and u.disabled_at is null`,
-    [id, policy.idleMinutes],
-  );
-  const row = found.rows[0];
+  const row = await liveSession(db, id, policy.idleMinutes);
   if (!row) return null;
-  if (row.stale) await db.query('update sessions set last_seen_at = now() where id = $1', [id]);
-  return {
-    userId: row.userId,
-    sessionId: row.sessionId,
-    email: row.email,
-    name: row.name,
-    sysadmin: row.sysadmin,
-    expiresAt: row.expiresAt,
-  };
+  if (row.stale) await touchSession(db, id);
+  const { stale: _stale, ...user } = row;
+  return user;
 }
 
-/**
- * Of the given session ids, those still signed in: not expired, not idle past the policy, user
- * not disabled. Reads only: asking does not count as activity.
- */
-export async function liveSessions(db: pg.Pool, ids: readonly string[], policy: SessionPolicy): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const found = await db.query<{ id: string }>(
-    `select s.id from sessions s join users u on u.id = s.user_id
-     where s.id = any($1::text[]) and s.expires_at > now() and s.last_seen_at > now() - make_interval(mins => $2)
-       and u.disabled_at is null`,
-    [ids, policy.idleMinutes],
-  );
-  return new Set(found.rows.map((r) => r.id));
-}
+/** Of the given session ids, those still signed in (see `resolveSession`); asking is no activity. */
+export const liveSessions = (db: pg.Pool, ids: readonly string[], policy: SessionPolicy): Promise<Set<string>> =>
+  liveSessionIds(db, ids, policy.idleMinutes);
 
-export async function closeSession(db: pg.Pool, sessionIdToClose: string): Promise<void> {
-  await db.query('delete from sessions where id = $1', [sessionIdToClose]);
-}
+export const closeSession = (db: pg.Pool, sessionIdToClose: string): Promise<void> =>
+  deleteSession(db, sessionIdToClose);
 
 /** Reads one cookie from a Cookie header (HTTP requests and Socket.IO handshakes alike). */
 export function cookieValue(header: string | undefined, name: string): string | undefined {
