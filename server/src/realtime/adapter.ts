@@ -1,7 +1,7 @@
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { redisClient, type RedisEndpoint } from '@glucoboard/core/platform';
+import { closeRedisClient, endRedisClient, redisClient, type RedisEndpoint } from '@glucoboard/core/platform';
 
 export interface StreamsAdapter {
   /** The `adapter` option of the Socket.IO server. */
@@ -60,9 +60,10 @@ export async function createStreamsAdapter(options: {
     writer,
     reader,
     async close() {
-      // The reader is parked in XREAD; QUIT would queue behind it, so cut it.
-      reader.disconnect();
-      await writer.quit().catch(() => writer.disconnect());
+      // The reader is parked in XREAD; QUIT would queue behind it, so cut it. With Redis away,
+      // QUIT would wait out every reconnect attempt: closeRedisClient only quits a ready client.
+      await endRedisClient(reader);
+      await closeRedisClient(writer);
     },
   };
 }

@@ -2,7 +2,13 @@ import type http from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { Server } from 'socket.io';
-import { followBoardEvents, publishReadingsToBoards, redisClient, type RedisEndpoint } from '@glucoboard/core/platform';
+import {
+  endRedisClient,
+  followBoardEvents,
+  publishReadingsToBoards,
+  redisClient,
+  type RedisEndpoint,
+} from '@glucoboard/core/platform';
 import type { Database } from '@glucoboard/core/storage';
 import type { SessionPolicy } from '../access/sessions.ts';
 import { createStreamsAdapter } from './adapter.ts';
@@ -135,7 +141,7 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
         board.close();
         unregisterMetrics();
         await boardEvents.close();
-        publisher.disconnect();
+        await endRedisClient(publisher);
         await io.close();
         await streams.close();
       })();
