@@ -1,6 +1,8 @@
 import type pg from 'pg';
 import { z } from 'zod';
 import {
+  allTeamIds,
+  membershipsOf,
   acknowledgeAlert,
   acknowledgementsOf,
   activeSnoozes,
@@ -26,10 +28,9 @@ import {
 } from '@glucoboard/core/wire';
 import { patientAccess, teamAccess } from '../access/policy.ts';
 import type { SignedInUser } from '../access/sessions.ts';
-import { membershipsOf } from '../access/teams.ts';
 import { recordAudit, recordAuditForPatients, recordPatientEvent, userActor } from '../audit/trail.ts';
-import { ApiError, notFound } from '../http/errors.ts';
-import { route, type RouteSpec } from '../http/routes.ts';
+import { notFound } from '../http/errors.ts';
+import { route, type Reply, type RouteSpec } from '../http/routes.ts';
 import type { ApiDependencies } from './context.ts';
 import { tellBoards } from './tell-boards.ts';
 
@@ -60,20 +61,28 @@ export function alertRoutes(deps: ApiDependencies): RouteSpec[] {
     return tellBoards(deps, { teamIds, event: BOARD_EVENTS.alertUpdated, payload: alert });
   }
 
-  function conflict(outcome: Exclude<AlertChangeOutcome, { ok: true }>): never {
+  /**
+   * The 409 of an alert taken meanwhile: the error shape plus who took it and when, as fields, so
+   * a client tells it in its user's language and time zone (the message is for developers).
+   */
+  function conflict(outcome: Exclude<AlertChangeOutcome, { ok: true }>): Reply {
     if (outcome.reason === 'not_found') throw notFound('alert');
     const { alert } = outcome;
-    if (outcome.reason === 'resolved')
-      throw new ApiError(
-        409,
-        'ALREADY_RESOLVED',
-        `already resolved${alert.resolvedBy ? ` by ${alert.resolvedBy.name}` : ''} at ${alert.resolvedAt}`,
-      );
-    throw new ApiError(
-      409,
-      'ALREADY_ACKNOWLEDGED',
-      `already acknowledged by ${alert.acknowledgedBy?.name ?? 'someone'} at ${alert.acknowledgedAt}`,
-    );
+    const error =
+      outcome.reason === 'resolved'
+        ? {
+            code: 'ALREADY_RESOLVED',
+            message: `already resolved${alert.resolvedBy ? ` by ${alert.resolvedBy.name}` : ''} at ${alert.resolvedAt}`,
+            resolvedBy: alert.resolvedBy,
+            resolvedAt: alert.resolvedAt,
+          }
+        : {
+            code: 'ALREADY_ACKNOWLEDGED',
+            message: `already acknowledged by ${alert.acknowledgedBy?.name ?? 'someone'} at ${alert.acknowledgedAt}`,
+            acknowledgedBy: alert.acknowledgedBy,
+            acknowledgedAt: alert.acknowledgedAt,
+          };
+    return { status: 409, body: { error } };
   }
 
   /**
@@ -96,7 +105,7 @@ export function alertRoutes(deps: ApiDependencies): RouteSpec[] {
         await recordPatientEvent(client, action, user.userId, visible, origin, { alertId: visible.id, ...detail });
       return result;
     });
-    if (!outcome.ok) conflict(outcome);
+    if (!outcome.ok) return conflict(outcome);
     await deps.alerting?.cancelEscalation(outcome.alert.id);
     await announce(outcome.alert);
     return { status: 200, body: { alert: outcome.alert } };
@@ -119,7 +128,7 @@ export function alertRoutes(deps: ApiDependencies): RouteSpec[] {
           await teamAccess(db, user, query.teamId, 'member');
           teamIds = [query.teamId];
         } else if (user.sysadmin) {
-          teamIds = (await db.query<{ id: string }>('select id from teams')).rows.map((r) => r.id);
+          teamIds = await allTeamIds(db);
         } else {
           teamIds = [...(await membershipsOf(db, user.userId)).keys()];
         }
@@ -170,7 +179,10 @@ export function alertRoutes(deps: ApiDependencies): RouteSpec[] {
       body: acknowledgeBody,
       responses: {
         200: alertAnswer,
-        409: { description: 'ALREADY_ACKNOWLEDGED (naming who) or ALREADY_RESOLVED' },
+        409: {
+          description:
+            'ALREADY_ACKNOWLEDGED, with acknowledgedBy { id, name } and acknowledgedAt; or ALREADY_RESOLVED, with resolvedBy and resolvedAt',
+        },
       },
       async handle({ user, params, body, origin }) {
         return takeAction(user, params.id!, origin, 'alert.acknowledge', { action: body.action }, (client, id) =>
@@ -186,7 +198,10 @@ export function alertRoutes(deps: ApiDependencies): RouteSpec[] {
       signedIn: true,
       params: { id: 'uuid' },
       body: resolveBody,
-      responses: { 200: alertAnswer, 409: { description: 'ALREADY_RESOLVED' } },
+      responses: {
+        200: alertAnswer,
+        409: { description: 'ALREADY_RESOLVED, with resolvedBy { id, name } (null: by readings) and resolvedAt' },
+      },
       async handle({ user, params, body, origin }) {
         return takeAction(user, params.id!, origin, 'alert.resolve', {}, (client, id) =>
           resolveAlert(client, id, user.userId, body.note ?? null),

@@ -24,6 +24,7 @@ export type {
   SnoozeView,
 };
 
+export type TargetProfile = BoardPatientView['targetProfile'];
 export type Role = 'nurse' | 'physician' | 'admin';
 export type AckAction = 'phone' | 'video' | 'visit' | 'none';
 export type AlertRule = AlertView['rule'];
@@ -52,10 +53,10 @@ export interface Patient {
   labels: string[];
   identityNumber: string | null;
   responsiblePhysicianId: string | null;
-  targetProfile: 'standard' | 'older_high_risk';
+  targetProfile: BoardPatientView['targetProfile'];
   lastReviewedAt: string | null;
   lastReviewedBy: string | null;
-  access: 'responsible' | 'granted' | 'sysadmin';
+  access: 'responsible' | 'granted' | 'escalation' | 'sysadmin';
 }
 
 export interface Reading {
@@ -136,13 +137,17 @@ export interface ManualEntry {
   note?: string | null;
 }
 
-/** A refusal from the server (`{ error: { code, message, field } }`), or `NETWORK` when none came. */
+/**
+ * A refusal from the server (`{ error: { code, message, field } }`), or `NETWORK` when none came.
+ * `details` is the whole error object: some answers add fields (a 409 on acknowledge names who).
+ */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
     readonly field?: string,
+    readonly details: Readonly<Record<string, unknown>> = {},
   ) {
     super(message);
     this.name = 'ApiError';
@@ -161,7 +166,7 @@ export function errorOf(status: number, body: unknown): ApiError {
   const code = typeof error?.code === 'string' ? error.code : `HTTP_${status}`;
   const message = typeof error?.message === 'string' ? error.message : `HTTP ${status}`;
   const field = typeof error?.field === 'string' ? error.field : undefined;
-  return new ApiError(status, code, message, field);
+  return new ApiError(status, code, message, field, error ?? {});
 }
 
 /** Called when a request answers 401 (the session ended): the app goes to the sign-in page. */
@@ -291,6 +296,8 @@ export const api = {
   thresholds: (patientId: string) => get<PatientThresholds>(`/api/patients/${id(patientId)}/thresholds`),
   setThresholds: (patientId: string, body: Partial<PatientThresholds['overrides']>) =>
     put<PatientThresholds>(`/api/patients/${id(patientId)}/thresholds`, body),
+  updatePatient: (patientId: string, body: { targetProfile?: TargetProfile }) =>
+    patch<Patient>(`/api/patients/${id(patientId)}`, body),
   review: (patientId: string) => post<Patient>(`/api/patients/${id(patientId)}/review`),
   devices: (patientId: string) =>
     get<{ devices: Device[] }>(`/api/patients/${id(patientId)}/devices`).then((a) => a.devices),

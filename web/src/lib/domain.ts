@@ -13,6 +13,7 @@ export {
 } from '../../../core/src/domain/ranges.ts';
 export {
   TRIAGE_CATEGORIES,
+  TRIAGE_LIMITS,
   compareTriage,
   tooLittleData,
   triage,
@@ -20,3 +21,10 @@ export {
   type TriageKey,
 } from '../../../core/src/domain/statistics.ts';
 export { ALERT_RULES } from '../../../core/src/domain/alert-rules.ts';
+export {
+  TARGET_PROFILES,
+  profileTargets,
+  type ProfileTargets,
+  type TargetProfile,
+  type TargetShares,
+} from '../../../core/src/domain/targets.ts';

@@ -55,3 +55,50 @@ export function parseGlucose(text: string, unit: GlucoseUnit): number | null {
   const mmol = unit === 'mmol' ? value : mgdlToMmol(value);
   return Math.round(mmol * 10) / 10;
 }
+
+/** A number with exactly `digits` decimals in the locale, ungrouped (what an input field holds). */
+const fixed = (value: number, digits: number, locale: string) =>
+  new Intl.NumberFormat(locale, {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+    useGrouping: false,
+  }).format(value);
+
+/** A value for an input field in the unit: "6,5" mmol/L or "117" mg/dL. */
+export const glucoseInput = (mmol: number, unit: GlucoseUnit, locale: string): string =>
+  fixed(inUnit(mmol, unit), unit === 'mmol' ? 1 : 0, locale);
+
+/** A rate of change per minute in the unit: mmol/L with two decimals, mg/dL with one. */
+export const rateInput = (mmolPerMin: number, unit: GlucoseUnit, locale: string): string =>
+  fixed(toUnit(mmolPerMin, unit), unit === 'mmol' ? 2 : 1, locale);
+
+/** A typed-in rate per minute in the unit as mmol/L per minute with two decimals; null if not a number. */
+export function parseRate(text: string, unit: GlucoseUnit): number | null {
+  const normalised = text.trim().replace(',', '.');
+  if (!/^\d+(\.\d+)?$/.test(normalised)) return null;
+  const value = Number(normalised);
+  const mmol = unit === 'mmol' ? value : mgdlToMmol(value);
+  return Math.round(mmol * 100) / 100;
+}
+
+/**
+ * The bounds of a range as text in the unit: "3,9–10,0" or "70–180"; "< 3,0" below and "> 13,9"
+ * above. A range runs from its lower edge up to one step (0.1 mmol/L, 1 mg/dL) below its upper
+ * edge unless `upTo` includes the upper edge itself (the target band does).
+ */
+export function boundsText(
+  low: number | null,
+  high: number | null,
+  unit: GlucoseUnit,
+  locale: string,
+  { fromAbove = false, upTo = false }: { fromAbove?: boolean; upTo?: boolean } = {},
+): string {
+  const step = unit === 'mmol' ? 0.1 : 1;
+  const show = (value: number) => fixed(value, unit === 'mmol' ? 1 : 0, locale);
+  if (low === null && high !== null) return `< ${show(inUnit(high, unit))}`;
+  if (high === null && low !== null) return `> ${show(inUnit(low, unit))}`;
+  if (low === null || high === null) return '–';
+  const from = inUnit(low, unit) + (fromAbove ? step : 0);
+  const to = inUnit(high, unit) - (upTo ? 0 : step);
+  return `${show(Math.round(from * 10) / 10)}–${show(Math.round(to * 10) / 10)}`;
+}

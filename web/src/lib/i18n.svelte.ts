@@ -1,3 +1,4 @@
+import { errorMessage } from './errors';
 import {
   LOCALES,
   readStoredLanguage,
@@ -25,6 +26,9 @@ class I18n {
 
   /** Translate `key` in the current language (reactive when read in a template or effect). */
   t = (key: MessageKey, params?: MessageParams): string => translate(this.language, key, params);
+
+  /** A failed request told by its code in the current language (never the server's English). */
+  error = (err: unknown): string => errorMessage(err, this.language);
 
   setLanguage(language: Language): void {
     this.language = language;

@@ -1,6 +1,7 @@
 import { isLive, mergeAlert, mergeAlerts, NO_ALERTS, NO_IDS, shouldCue, withId, withoutId } from './alerts';
 import { api, type AlertView, type BoardView, type LiveReading } from './api';
 import { applyReading } from './board';
+import { i18n } from './i18n.svelte';
 import { LiveLink } from './live.svelte';
 
 /** How long a new critical alert stays highlighted. */
@@ -100,7 +101,7 @@ export class LiveBoard {
     } catch (err) {
       if (run === this.#resyncs) {
         this.#pending = null;
-        this.error = err instanceof Error ? err.message : String(err);
+        this.error = i18n.error(err);
       }
     } finally {
       if (run === this.#resyncs) this.loading = false;

@@ -19,3 +19,18 @@ class Preferences {
 }
 
 export const preferences = new Preferences();
+
+/**
+ * For forms holding glucose values as text: `convert(from, to)` runs whenever the user switches
+ * the unit, so what the fields show (saved or only typed) follows in the new unit. Call it while a
+ * component initialises (it sets up an effect).
+ */
+export function onUnitChange(convert: (from: GlucoseUnit, to: GlucoseUnit) => void): void {
+  let shown = preferences.unit;
+  $effect(() => {
+    const unit = preferences.unit;
+    if (unit === shown) return;
+    convert(shown, unit);
+    shown = unit;
+  });
+}

@@ -1,9 +1,19 @@
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, buildTeam, PASSWORD, startTestSystem, type TeamFixture } from '../../../server/test/support/clinic.ts';
+import { buildTeam, PASSWORD, type TeamFixture } from '../../../server/test/support/clinic.ts';
 import type { Client } from '../../../server/test/support/http.ts';
 import { sendReadings, Sockets } from '../../../server/test/support/sockets.ts';
-import { ensureWebBuild, launchChromium, openTab, screenshot, signIn, t, textUpTo, type Tab } from './support.ts';
+import {
+  addNurse,
+  openTab,
+  type BrowserTest,
+  screenshot,
+  signIn,
+  startBrowserTest,
+  t,
+  textUpTo,
+  type Tab,
+} from './support.ts';
 
 // Issue 7, item 6: the web app in a real browser (Debian's Chromium) against the real system
 // (server, workers, PostgreSQL, Redis) and real Socket.IO meters. The tests run in order and share
@@ -39,7 +49,7 @@ const criticalLow = (page: Page, patient: string): Locator =>
 const text = (locator: Locator) => async () => (await locator.allTextContents()).join('\n');
 
 describe('the live board in a browser (issue 7, item 6)', () => {
-  let env: Awaited<ReturnType<typeof startTestSystem>>;
+  let env: BrowserTest['env'];
   let base: string;
   let sys: Client;
   let A: TeamFixture;
@@ -57,24 +67,13 @@ describe('the live board in a browser (issue 7, item 6)', () => {
   const colleagueName = 'Sara Lind';
 
   beforeAll(async () => {
-    browser = await launchChromium();
-    await ensureWebBuild();
-    env = await startTestSystem('postgres');
-    base = env.system.url;
-    sys = await env.client().login(ADMIN.email, ADMIN.password);
+    ({ browser, env, base, sys } = await startBrowserTest());
     A = await buildTeam(sys, base, 'Diabetesmottagningen');
     B = await buildTeam(sys, base, 'Hemsjukvarden Norr');
     patientA = 'Patient of Diabetesmottagningen';
     patientB = 'Patient of Hemsjukvarden Norr';
     nurseName = 'nurse of Diabetesmottagningen';
-    const user = await sys.post('/api/users', {
-      email: 'sara.lind@diabetesmottagningen.example.se',
-      name: colleagueName,
-      password: PASSWORD,
-    });
-    expect(user.status).toBe(201);
-    const member = await sys.post(`/api/teams/${A.teamId}/members`, { userId: user.body.id, role: 'nurse' });
-    expect(member.status).toBe(201);
+    await addNurse(sys, A.teamId, 'sara.lind@diabetesmottagningen.example.se', colleagueName);
   }, 300_000); // a fresh clone builds the web app first
 
   afterAll(async () => {

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { ADMIN, PASSWORD, startTestSystem } from '../../../server/test/support/clinic.ts';
+import type { Client } from '../../../server/test/support/http.ts';
 import { translate, type MessageKey, type MessageParams } from '../../src/lib/i18n.ts';
 
 /**
@@ -118,4 +120,29 @@ export async function screenshot(page: Page, name: string, fullPage = false): Pr
     fullPage,
     animations: 'disabled',
   });
+}
+
+export interface BrowserTest {
+  browser: Browser;
+  env: Awaited<ReturnType<typeof startTestSystem>>;
+  base: string;
+  /** The sysadmin, signed in over the API. */
+  sys: Client;
+}
+
+/** What every browser test starts from: Chromium, the built app, a real system and its sysadmin. */
+export async function startBrowserTest(): Promise<BrowserTest> {
+  const browser = await launchChromium();
+  await ensureWebBuild();
+  const env = await startTestSystem('postgres');
+  const sys = await env.client().login(ADMIN.email, ADMIN.password);
+  return { browser, env, base: env.system.url, sys };
+}
+
+/** One more nurse in a team (the colleague of a test with two nurses); her password is PASSWORD. */
+export async function addNurse(sys: Client, teamId: string, email: string, name: string): Promise<void> {
+  const user = await sys.post('/api/users', { email, name, password: PASSWORD });
+  if (user.status !== 201) throw new Error(`creating ${email}: ${user.status} ${user.text}`);
+  const member = await sys.post(`/api/teams/${teamId}/members`, { userId: user.body.id, role: 'nurse' });
+  if (member.status !== 201) throw new Error(`adding ${email}: ${member.status} ${member.text}`);
 }
