@@ -92,15 +92,23 @@ export interface NewDevice {
   kind: DeviceKind;
   patientId: string;
   tokenHash: string;
+  /** Lookup digests of the token as a Nightscout API secret (storage/nightscout.ts). */
+  nightscout?: { sha1: string; sha512: string };
 }
 
 export async function pairDevice(db: pg.Pool | pg.PoolClient, device: NewDevice): Promise<void> {
-  await db.query('insert into devices (serial, kind, patient_id, token_hash) values ($1, $2, $3, $4)', [
-    device.serial,
-    device.kind,
-    device.patientId,
-    device.tokenHash,
-  ]);
+  await db.query(
+    `insert into devices (serial, kind, patient_id, token_hash, nightscout_sha1_digest, nightscout_sha512_digest)
+     values ($1, $2, $3, $4, $5, $6)`,
+    [
+      device.serial,
+      device.kind,
+      device.patientId,
+      device.tokenHash,
+      device.nightscout?.sha1 ?? null,
+      device.nightscout?.sha512 ?? null,
+    ],
+  );
 }
 
 /** A small fact about this installation (e.g. that the demo clinic was seeded). */

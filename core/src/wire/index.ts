@@ -5,3 +5,4 @@ export * from './alerts.ts';
 export * from './summary.ts';
 export * from './board.ts';
 export * from './csv.ts';
+export * from './nightscout.ts';

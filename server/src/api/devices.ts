@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { hashDeviceToken, newSecret } from '@glucoboard/core/platform';
-import { pairDevice } from '@glucoboard/core/storage';
+import { pairDevice, setNightscoutDigests } from '@glucoboard/core/storage';
 import { newDeviceBody } from '@glucoboard/core/wire';
 import { patientAccess } from '../access/policy.ts';
 import type { SignedInUser } from '../access/sessions.ts';
@@ -8,6 +8,7 @@ import { recordPatientEvent } from '../audit/trail.ts';
 import { ApiError, notFound } from '../http/errors.ts';
 import { route, type RouteSpec } from '../http/routes.ts';
 import type { ApiDependencies } from './context.ts';
+import { nightscoutDigests } from '../nightscout/index.ts';
 
 const credentials = z.object({
   deviceId: z.string(),
@@ -53,6 +54,7 @@ export function deviceRoutes(deps: ApiDependencies): RouteSpec[] {
             kind: body.kind,
             patientId: access.patientId,
             tokenHash: await hashDeviceToken(token),
+            nightscout: await nightscoutDigests(db, token),
           });
         } catch (err) {
           if ((err as { code?: string }).code === '23505')
@@ -98,6 +100,8 @@ export function deviceRoutes(deps: ApiDependencies): RouteSpec[] {
         const deviceId = params.deviceId!;
         const access = await administeredDevice(user, deviceId);
         const token = newSecret();
+        // First, so the old Nightscout secret is cut off even if what follows fails.
+        await setNightscoutDigests(db, deviceId, await nightscoutDigests(db, token));
         await db.query(
           'update devices set token_hash = $2, token_issued_at = now(), revoked_at = null where serial = $1',
           [deviceId, await hashDeviceToken(token)],

@@ -10,6 +10,7 @@ import { boardRoutes } from './board.ts';
 import type { ApiDependencies } from './context.ts';
 import { deviceRoutes } from './devices.ts';
 import { manualEntryRoutes } from './manual-entry.ts';
+import { nightscoutApi } from '../nightscout/index.ts';
 import { DEVICE_FRAME_LIMIT_BYTES } from '../realtime/index.ts';
 import { gatewayJsonErrors, gatewayJsonOnly, gatewayRoutes } from './gateway.ts';
 import { oidcRoutes } from './oidc.ts';
@@ -41,6 +42,8 @@ export function apiRouter(deps: ApiDependencies): Router {
   router.get('/api/openapi.json', (_req, res) => {
     res.json(document);
   });
+  // Nightscout uploaders (/api/v1, v2, v3) get Nightscout's answers, never the People API's.
+  router.use(nightscoutApi(deps));
   // Gateways get every refusal of their body in the ack's shape, before the People API's rules.
   router.use(
     '/api/devices/readings',

@@ -1,0 +1,62 @@
+import express, { Router, type ErrorRequestHandler } from 'express';
+import type { Logger } from 'pino';
+import type pg from 'pg';
+import type { FailureCounter } from '../realtime/auth-throttle.ts';
+import { createNightscoutAuthenticator } from './auth.ts';
+import type { Ingest } from './entries.ts';
+import { nightscoutV1, refuse } from './v1.ts';
+import { nightscoutV3 } from './v3.ts';
+
+/** Nightscout's API paths: everything under them is answered here, never by the People API. */
+export const NIGHTSCOUT_PATHS = ['/api/v1', '/api/v2', '/api/v3'];
+
+/**
+ * The largest body, once inflated: a 30-day back-fill of 1-minute entries (43,200, about 250 bytes
+ * each as xDrip+ and Juggluco write them) fits; beyond it the answer is 413, not a crash.
+ */
+export const NIGHTSCOUT_BODY_LIMIT = '16mb';
+
+export interface NightscoutDependencies {
+  db: pg.Pool;
+  log: Logger;
+  /** Failed credentials, per credential presented and per address (shared by the servers). */
+  throttle: FailureCounter;
+  ingest: Ingest;
+}
+
+/**
+ * The Nightscout REST API at the host root (docs/nightscout.md), so every uploader app's own
+ * `/api/v1/...` paths reach it. Bodies may be gzipped (xDrip+) and JSON of any declared text type;
+ * errors have Nightscout's shapes.
+ */
+export function nightscoutRouter(deps: NightscoutDependencies): Router {
+  const auth = createNightscoutAuthenticator(deps.db, deps.throttle);
+  const router = Router();
+  router.use(
+    NIGHTSCOUT_PATHS,
+    express.json({ limit: NIGHTSCOUT_BODY_LIMIT, type: ['application/json', 'application/*+json', 'text/plain'] }),
+  );
+  router.use(nightscoutV1({ db: deps.db, auth, ingest: deps.ingest }));
+  router.use(nightscoutV3({ db: deps.db, auth, ingest: deps.ingest }));
+  router.use(NIGHTSCOUT_PATHS, (_req, res) => refuse(res, 404, 'Not Found'));
+  router.use(NIGHTSCOUT_PATHS, nightscoutErrors(deps.log));
+  return router;
+}
+
+function nightscoutErrors(log: Logger): ErrorRequestHandler {
+  return (err: { status?: number; type?: string; message?: string }, _req, res, next) => {
+    if (res.headersSent) return next(err);
+    if (err.type === 'entity.too.large') {
+      return refuse(res, 413, `the body is larger than ${NIGHTSCOUT_BODY_LIMIT}; send the entries in smaller requests`);
+    }
+    if (err.type === 'entity.parse.failed') return refuse(res, 400, 'the body is not valid JSON');
+    if (err.type === 'encoding.unsupported')
+      return refuse(res, 415, 'Content-Encoding must be gzip, deflate or identity');
+    if (typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
+      return refuse(res, err.status, 'the request body could not be read');
+    }
+    log.error({ err: err.message }, 'nightscout request failed');
+    res.set('retry-after', '1');
+    refuse(res, 503, 'the data could not be stored now; send it again later');
+  };
+}

@@ -1,0 +1,271 @@
+import { Router, type Request, type Response } from 'express';
+import type pg from 'pg';
+import {
+  nightscoutDocument,
+  nightscoutHistory,
+  nightscoutLastModified,
+  searchNightscoutDocuments,
+  storeNightscoutDocuments,
+  NIGHTSCOUT_FIELD,
+  type NightscoutCollection,
+  type NightscoutDevice,
+  type NightscoutFilter,
+  type StoredNightscoutDocument,
+} from '@glucoboard/core/storage';
+import { objectIdFor, parseDateString, prepareV3Document, V3_MAX_LIMIT, V3_MESSAGES } from '@glucoboard/core/wire';
+import { throttled, type NightscoutAuthenticator } from './auth.ts';
+import { acceptEntries, type Ingest } from './entries.ts';
+import { DEVICE_PERMISSIONS, NIGHTSCOUT_VERSION } from './v1.ts';
+
+const API3_VERSION = '3.0.5';
+const COLLECTIONS: readonly NightscoutCollection[] = ['entries', 'treatments', 'devicestatus'];
+
+export interface V3Dependencies {
+  db: pg.Pool;
+  auth: NightscoutAuthenticator;
+  ingest: Ingest;
+}
+
+/** Nightscout v3's error body: { status, message }, the message byte for byte (clients branch on it). */
+function status(res: Response, code: number, message?: string): void {
+  res.status(code).json(message === undefined ? { status: code } : { status: code, message });
+}
+
+/** Shiro-style check of DEVICE_PERMISSIONS: `api:*:read` grants `api:entries:read`. */
+function permitted(permission: string): boolean {
+  const wanted = permission.split(':');
+  return DEVICE_PERMISSIONS.some((granted) =>
+    granted.split(':').every((part, i) => part === '*' || part === wanted[i]),
+  );
+}
+
+const v3Document = (stored: StoredNightscoutDocument): Record<string, unknown> => {
+  const doc: Record<string, unknown> = { ...stored.doc };
+  delete doc['_id'];
+  return { ...doc, identifier: stored.identifier, srvModified: stored.srvModified, srvCreated: stored.srvCreated };
+};
+
+/**
+ * API v3 (AndroidAPS NSClientV3), as cgm-remote-monitor's lib/api3: entries, treatments and
+ * devicestatus with create, search, read and history. Bearer JWT only (from
+ * /api/v2/authorization/request/<token>).
+ */
+export function nightscoutV3(deps: V3Dependencies): Router {
+  const { db } = deps;
+  const router = Router();
+
+  /** The request's device with the permission, or an answered 401/403/429. */
+  async function deviceOf(req: Request, res: Response, permission?: string): Promise<NightscoutDevice | undefined> {
+    const verdict = await deps.auth.authenticate(req, { jwtOnly: true });
+    if (verdict.state === 'throttled') return void throttled(res, verdict.retryAfterMs);
+    if (verdict.state === 'anonymous') return void status(res, 401, V3_MESSAGES.missingToken);
+    if (verdict.state === 'refused') return void status(res, 401, V3_MESSAGES.badToken);
+    if (permission && !permitted(permission)) {
+      return void status(res, 403, V3_MESSAGES.missingPermission.replace('{0}', permission));
+    }
+    return verdict.device;
+  }
+
+  const about = () => ({
+    version: NIGHTSCOUT_VERSION,
+    apiVersion: API3_VERSION,
+    srvDate: Date.now(),
+    storage: { storage: 'postgresql', version: '15' },
+  });
+
+  router.get('/api/v3/version', (_req, res) => {
+    res.json({ status: 200, result: about() });
+  });
+
+  router.get('/api/v3/status', async (req, res) => {
+    if (!(await deviceOf(req, res))) return;
+    const apiPermissions = {
+      devicestatus: 'cru',
+      entries: 'cru',
+      food: '',
+      profile: '',
+      settings: '',
+      treatments: 'cru',
+    };
+    res.json({ status: 200, result: { ...about(), apiPermissions } });
+  });
+
+  router.get('/api/v3/lastModified', async (req, res) => {
+    const device = await deviceOf(req, res);
+    if (!device) return;
+    const collections = await nightscoutLastModified(db, device.patientId);
+    res.json({ status: 200, result: { srvDate: Date.now(), collections } });
+  });
+
+  for (const collection of COLLECTIONS) {
+    const base = `/api/v3/${collection}`;
+
+    router.post(base, async (req, res) => {
+      const device = await deviceOf(req, res);
+      if (!device) return;
+      const prepared = prepareV3Document(req.body, collection);
+      if (!prepared.ok) return status(res, 400, prepared.message);
+      if (!permitted(`api:${collection}:create`)) {
+        return status(res, 403, V3_MESSAGES.missingPermission.replace('{0}', `api:${collection}:create`));
+      }
+      const stored = await create(device, collection, prepared.doc, prepared.identifier);
+      if (!stored) return status(res, 500, V3_MESSAGES.storageError);
+      if ('refused' in stored) return status(res, 400, stored.refused);
+      res.set('last-modified', new Date(stored.srvModified).toUTCString());
+      res.set('location', `${base}/${prepared.identifier}`);
+      if (stored.created) {
+        return void res
+          .status(201)
+          .json({ status: 201, identifier: stored.identifier, lastModified: stored.srvModified });
+      }
+      res.status(200).json({
+        status: 200,
+        identifier: prepared.identifier,
+        isDeduplication: true,
+        ...(stored.identifier !== prepared.identifier ? { deduplicatedIdentifier: stored.identifier } : {}),
+        lastModified: stored.srvModified,
+      });
+    });
+
+    router.get(base, async (req, res) => {
+      const device = await deviceOf(req, res, `api:${collection}:read`);
+      if (!device) return;
+      const query = v3Query(req, collection);
+      if (typeof query === 'string') return status(res, 400, query);
+      const found = await searchNightscoutDocuments(db, device.patientId, query);
+      res.json({ status: 200, result: found.map(v3Document) });
+    });
+
+    router.get([`${base}/history`, `${base}/history/:lastModified`], async (req, res) => {
+      const device = await deviceOf(req, res, `api:${collection}:read`);
+      if (!device) return;
+      const limit = limitOf(req);
+      if (limit === null) return status(res, 400, V3_MESSAGES.badLimit);
+      let since: number;
+      const param = (req.params as Record<string, string | undefined>)['lastModified'];
+      if (param !== undefined) {
+        const ms = /^\d+$/.test(param) ? Number(param) : parseDateString(param)?.ms;
+        if (ms === undefined) return status(res, 400, V3_MESSAGES.badLastModified);
+        since = ms; // strictly newer
+      } else {
+        const header = Date.parse(req.get('last-modified') ?? '');
+        if (Number.isNaN(header)) return status(res, 400, V3_MESSAGES.badLastModified);
+        since = Math.floor(header / 1000) * 1000 - 1; // this second or newer
+      }
+      const found = await nightscoutHistory(db, device.patientId, collection, since, limit);
+      if (found.length > 0) {
+        const newest = Math.max(...found.map((d) => d.srvModified));
+        res.set('last-modified', new Date(newest).toUTCString());
+        res.set('etag', `W/"${newest}"`);
+      }
+      res.json({ status: 200, result: found.map(v3Document) });
+    });
+
+    router.get(`${base}/:identifier`, async (req, res) => {
+      const device = await deviceOf(req, res, `api:${collection}:read`);
+      if (!device) return;
+      const found = await nightscoutDocument(db, device.patientId, collection, req.params['identifier']!);
+      if (!found) return status(res, 404);
+      res.set('last-modified', new Date(found.srvModified).toUTCString());
+      res.json({ status: 200, result: v3Document(found) });
+    });
+  }
+
+  router.use('/api/v3', (_req, res) => status(res, 404, V3_MESSAGES.badOperation));
+
+  /** Stores a prepared document: entries through ingest (so they are readings), the rest as documents. */
+  async function create(
+    device: NightscoutDevice,
+    collection: NightscoutCollection,
+    doc: Record<string, unknown>,
+    identifier: string,
+  ): Promise<StoredNightscoutDocument | { refused: string } | undefined> {
+    if (collection === 'entries') {
+      const outcome = await acceptEntries(db, deps.ingest, device, [doc], { v3: true });
+      if (!outcome.ok && outcome.status === 400) return { refused: outcome.message };
+      if (!outcome.ok) throw new Error(outcome.message);
+      return outcome.stored[0];
+    }
+    const dedupeKey =
+      collection === 'treatments'
+        ? `${String(doc['eventType'] ?? '<none>')}|${String(doc['date'])}`
+        : `${String(doc['device'])}|${String(doc['date'])}`;
+    const [stored] = await storeNightscoutDocuments(db, [
+      {
+        collection,
+        patientId: device.patientId,
+        deviceSerial: device.deviceId,
+        scope: device.patientId,
+        dedupeKey,
+        identifier,
+        objectId: objectIdFor(device.patientId, collection, dedupeKey),
+        dateMs: doc['date'] as number,
+        doc,
+      },
+    ]);
+    return stored;
+  }
+
+  return router;
+}
+
+function limitOf(req: Request): number | null {
+  const given = req.query['limit'];
+  if (given === undefined) return V3_MAX_LIMIT;
+  const n = Number(given);
+  return typeof given === 'string' && Number.isFinite(n) && n > 0 && n <= V3_MAX_LIMIT ? Math.trunc(n) : null;
+}
+
+const RESERVED = new Set(['token', 'sort', 'sort$desc', 'limit', 'skip', 'fields', 'now']);
+const OPERATORS = new Set(['eq', 'ne', 'gt', 'gte', 'lt', 'lte']);
+const NS_OPERATORS = new Set([...OPERATORS, 'in', 'nin', 're']);
+
+/** v3 search's query string (lib/api3/generic/search/input.js): filters `field$op=value`, sort, limit, skip. */
+function v3Query(req: Request, collection: NightscoutCollection) {
+  const limit = limitOf(req);
+  if (limit === null) return V3_MESSAGES.badLimit;
+  const { sort, sort$desc: sortDesc, skip: skipGiven } = req.query as Record<string, string | undefined>;
+  if (sort && sortDesc) return V3_MESSAGES.sortAndSortDesc;
+  let skip = 0;
+  if (skipGiven !== undefined) {
+    const n = Number(skipGiven);
+    if (!Number.isFinite(n) || n < 0) return V3_MESSAGES.badSkip;
+    skip = Math.trunc(n);
+  }
+  const filters: NightscoutFilter[] = [];
+  for (const [param, raw] of Object.entries(req.query)) {
+    if (RESERVED.has(param) || typeof raw !== 'string') continue;
+    const m = /(.*)\$([a-zA-Z]+)/.exec(param);
+    const field = m ? m[1]! : param;
+    const op = m ? m[2]! : 'eq';
+    if (!NS_OPERATORS.has(op) || !OPERATORS.has(op)) return V3_MESSAGES.unsupportedOperator.replace('{0}', op);
+    if (!NIGHTSCOUT_FIELD.test(field)) return `Unsupported filter field ${field}`;
+    const value = valueOf(field, raw);
+    const time = field === 'date' || field === 'created_at';
+    if (time && typeof value !== 'number') return V3_MESSAGES.badDate;
+    filters.push({ field: time ? 'date' : field, op: op as NightscoutFilter['op'], value });
+  }
+  const sortField = sortDesc ?? sort;
+  if (sortField !== undefined && !NIGHTSCOUT_FIELD.test(sortField)) return `Unsupported sort field ${sortField}`;
+  return {
+    collection,
+    filters,
+    limit,
+    skip,
+    sort: { field: sortField ?? 'identifier', descending: sortDesc !== undefined },
+  };
+}
+
+/** parseValue: numbers, booleans, 'quoted' strings; times of date, srvModified, srvCreated, created_at as ms. */
+function valueOf(field: string, raw: string): string | number | boolean {
+  let value: string | number | boolean = raw !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+  if (value === 'true') value = true;
+  if (value === 'false') value = false;
+  if (typeof value === 'string' && value.length >= 2 && value.startsWith("'") && value.endsWith("'")) {
+    value = value.slice(1, -1);
+  }
+  if (['date', 'srvModified', 'srvCreated', 'created_at'].includes(field) && typeof value === 'string') {
+    value = parseDateString(value)?.ms ?? value;
+  }
+  return value;
+}
