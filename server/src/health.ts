@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Database } from '@glucoboard/core/storage';
+import { pingDatabase, type Database } from '@glucoboard/core/storage';
 
 export type CheckResult = 'ok' | string;
 
@@ -28,7 +28,7 @@ async function check(run: () => Promise<unknown>, what: string): Promise<CheckRe
 /** Ready means: the database and Redis both answer now, and the process is not shutting down. */
 export async function readiness(db: Database, redis: Redis, shuttingDown: boolean): Promise<Readiness> {
   const [database, redisCheck] = await Promise.all([
-    check(() => db.pool.query('select 1'), 'database'),
+    check(() => pingDatabase(db.pool), 'database'),
     check(() => redis.ping(), 'redis'),
   ]);
   const ready = !shuttingDown && database === 'ok' && redisCheck === 'ok';

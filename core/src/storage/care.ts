@@ -25,6 +25,15 @@ export async function createTeam(db: pg.Pool | pg.PoolClient, team: NewTeam): Pr
   return created.rows[0]!;
 }
 
+/** The team whose members an unanswered critical alert escalates to. */
+export async function setEscalationTeam(
+  db: pg.Pool | pg.PoolClient,
+  teamId: string,
+  escalationTeamId: string | null,
+): Promise<void> {
+  await db.query('update teams set escalation_team_id = $1 where id = $2', [escalationTeamId, teamId]);
+}
+
 export interface NewUser {
   email: string;
   name: string;

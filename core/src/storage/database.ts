@@ -58,7 +58,7 @@ async function openServer(url: string, options: OpenOptions): Promise<Database> 
     connectionTimeoutMillis: 10_000,
   });
   poolErrors(pool, options.log);
-  await pool.query('select 1');
+  await pingDatabase(pool);
   return { pool, backend: 'postgres', url, timescale: false, close: () => pool.end() };
 }
 
@@ -103,6 +103,11 @@ async function openEmbedded(options: OpenOptions): Promise<Database> {
       await db.close();
     },
   };
+}
+
+/** The database answers now (a readiness check, and the first connection of a server). */
+export async function pingDatabase(pool: pg.Pool): Promise<void> {
+  await pool.query('select 1');
 }
 
 /**

@@ -11,3 +11,6 @@ export * from './board.ts';
 export * from './thresholds.ts';
 export * from './sessions.ts';
 export * from './nightscout.ts';
+export * from './alert-episodes.ts';
+export * from './devices.ts';
+export * from './manual-entry.ts';

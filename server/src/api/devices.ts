@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { hashDeviceToken, newSecret } from '@glucoboard/core/platform';
-import { pairDevice, setNightscoutDigests } from '@glucoboard/core/storage';
+import {
+  devicesOfPatient,
+  pairDevice,
+  patientOfDevice,
+  revokeDevice,
+  rotateDeviceToken,
+  setNightscoutDigests,
+} from '@glucoboard/core/storage';
 import { newDeviceBody } from '@glucoboard/core/wire';
 import { patientAccess } from '../access/policy.ts';
 import type { SignedInUser } from '../access/sessions.ts';
@@ -19,12 +26,10 @@ export function deviceRoutes(deps: ApiDependencies): RouteSpec[] {
   const db = deps.db.pool;
   /** The device's patient, checked for team administration; another team's device answers 404. */
   const administeredDevice = async (user: SignedInUser, deviceId: string) => {
-    const found = await db.query<{ patient_id: string }>('select patient_id from devices where serial = $1', [
-      deviceId,
-    ]);
-    if (!found.rows[0]) throw notFound('device');
+    const patientId = await patientOfDevice(db, deviceId);
+    if (!patientId) throw notFound('device');
     try {
-      return await patientAccess(db, user, found.rows[0].patient_id, 'admin');
+      return await patientAccess(db, user, patientId, 'admin');
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) throw notFound('device');
       throw err;
@@ -78,14 +83,9 @@ export function deviceRoutes(deps: ApiDependencies): RouteSpec[] {
       responses: { 200: { description: 'Devices' } },
       async handle({ user, params, origin }) {
         const access = await patientAccess(db, user, params.id!, 'read');
-        const devices = await db.query(
-          `select serial as "deviceId", kind, last_seen_at as "lastSeenAt", battery_percent as "batteryPercent", firmware,
-                  token_issued_at as "tokenIssuedAt", revoked_at as "revokedAt", created_at as "pairedAt"
-           from devices where patient_id = $1 order by created_at`,
-          [access.patientId],
-        );
+        const devices = await devicesOfPatient(db, access.patientId);
         await recordPatientEvent(db, 'device.list', user.userId, access, origin);
-        return { status: 200, body: { devices: devices.rows } };
+        return { status: 200, body: { devices } };
       },
     }),
     route({
@@ -102,10 +102,7 @@ export function deviceRoutes(deps: ApiDependencies): RouteSpec[] {
         const token = newSecret();
         // First, so the old Nightscout secret is cut off even if what follows fails.
         await setNightscoutDigests(db, deviceId, await nightscoutDigests(db, token));
-        await db.query(
-          'update devices set token_hash = $2, token_issued_at = now(), revoked_at = null where serial = $1',
-          [deviceId, await hashDeviceToken(token)],
-        );
+        await rotateDeviceToken(db, deviceId, await hashDeviceToken(token));
         await deps.live.deviceCredentialsChanged(deviceId);
         await recordPatientEvent(db, 'device.rotate', user.userId, access, origin, { deviceId });
         return { status: 200, body: { deviceId, token } };
@@ -122,13 +119,10 @@ export function deviceRoutes(deps: ApiDependencies): RouteSpec[] {
       async handle({ user, params, origin }) {
         const deviceId = params.deviceId!;
         const access = await administeredDevice(user, deviceId);
-        const revoked = await db.query<{ revokedAt: Date }>(
-          'update devices set revoked_at = coalesce(revoked_at, now()) where serial = $1 returning revoked_at as "revokedAt"',
-          [deviceId],
-        );
+        const revokedAt = await revokeDevice(db, deviceId);
         await deps.live.deviceCredentialsChanged(deviceId);
         await recordPatientEvent(db, 'device.revoke', user.userId, access, origin, { deviceId });
-        return { status: 200, body: { deviceId, revokedAt: revoked.rows[0]!.revokedAt } };
+        return { status: 200, body: { deviceId, revokedAt } };
       },
     }),
   ];

@@ -1,4 +1,10 @@
-import { appendEvaluation, inTransaction, storeManualReading } from '@glucoboard/core/storage';
+import {
+  appendEvaluation,
+  claimManualEntryKey,
+  inTransaction,
+  recordManualEntryAnswer,
+  storeManualReading,
+} from '@glucoboard/core/storage';
 import { manualReadingBody, validateReadingsBatch } from '@glucoboard/core/wire';
 import { patientAccess } from '../access/policy.ts';
 import { recordPatientEvent } from '../audit/trail.ts';
@@ -75,25 +81,16 @@ export function manualEntryRoutes(deps: ApiDependencies): RouteSpec[] {
         const outcome = await inTransaction(db, async (client) => {
           if (key !== undefined) {
             // The key row first: a concurrent resend waits on it here, then sees it committed.
-            const claimed = await client.query(
-              `insert into manual_entry_keys (user_id, idempotency_key, request) values ($1, $2, $3)
-               on conflict do nothing`,
-              [user.userId, key, request],
-            );
-            if (claimed.rowCount === 0) {
-              const earlier = await client.query<{ request: string; answer: unknown }>(
-                'select request, answer from manual_entry_keys where user_id = $1 and idempotency_key = $2',
-                [user.userId, key],
-              );
-              const row = earlier.rows[0]!;
-              if (row.request !== request)
+            const claim = await claimManualEntryKey(client, { userId: user.userId, key, request });
+            if (!claim.claimed) {
+              if (claim.request !== request)
                 throw new ApiError(
                   422,
                   'IDEMPOTENCY_KEY_REUSED',
                   'this Idempotency-Key was used for a different entry',
                   'Idempotency-Key',
                 );
-              return { replayed: true as const, answer: row.answer };
+              return { replayed: true as const, answer: claim.answer };
             }
           }
           const { receivedAt } = await storeManualReading(client, {
@@ -137,12 +134,7 @@ export function manualEntryRoutes(deps: ApiDependencies): RouteSpec[] {
               receivedAt: receivedAt.toISOString(),
             },
           };
-          if (key !== undefined)
-            await client.query('update manual_entry_keys set answer = $3 where user_id = $1 and idempotency_key = $2', [
-              user.userId,
-              key,
-              JSON.stringify(answer),
-            ]);
+          if (key !== undefined) await recordManualEntryAnswer(client, { userId: user.userId, key }, answer);
           return { replayed: false as const, answer };
         });
         // A replay is the same answer with 200: stored once, shown once.

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { hashSecret, newSecret } from '@glucoboard/core/platform';
-import { countUsers, createUser, type Database } from '@glucoboard/core/storage';
+import { countUsers, createUser, recordAudit, type Database } from '@glucoboard/core/storage';
 
 export const GENERATED_CREDENTIALS_FILE = 'admin-credentials.txt';
 
@@ -33,9 +33,7 @@ export async function ensureAdmin(
     await fs.writeFile(credentialsFile, `email: ${email}\npassword: ${password}\n`, { mode: 0o600 });
   }
   await createUser(db.pool, { email, name: 'Administrator', passwordHash: await hashSecret(password), sysadmin: true });
-  await db.pool.query(
-    `insert into audit_events (actor_kind, action, detail) values ('system', 'user.bootstrap_admin', '{}')`,
-  );
+  await recordAudit(db.pool, { action: 'user.bootstrap_admin', actor: { kind: 'system' } });
   options.log.info({ credentialsFile }, 'created the first administrator');
   return { created: true, credentialsFile };
 }

@@ -11,7 +11,10 @@ import {
   inTransaction,
   pairDevice,
   readState,
+  recordAudit,
   refreshRollups,
+  setDeviceLastSeen,
+  setEscalationTeam,
   storeDeviceReadings,
   writeState,
   type Database,
@@ -70,10 +73,7 @@ export async function seedDemoClinic(
     for (const team of clinic.teams) {
       const teamId = teamIds.get(team.name)!;
       if (team.escalatesTo !== null) {
-        await client.query('update teams set escalation_team_id = $1 where id = $2', [
-          teamIds.get(team.escalatesTo),
-          teamId,
-        ]);
+        await setEscalationTeam(client, teamId, teamIds.get(team.escalatesTo) ?? null);
       }
       let physicianId: string | null = null;
       for (const member of team.members) {
@@ -98,10 +98,7 @@ export async function seedDemoClinic(
             history.slice(i, i + WRITE_CHUNK).map((r) => ({ ...r, deviceSerial: serial, patientId })),
           );
         }
-        await client.query('update devices set last_seen_at = $1 where serial = $2', [
-          history.at(-1)?.measuredAt ?? null,
-          serial,
-        ]);
+        await setDeviceLastSeen(client, serial, history.at(-1)?.measuredAt ?? null);
         devices.push({
           deviceId: serial,
           token: deviceTokens.get(serial)!,
@@ -112,9 +109,11 @@ export async function seedDemoClinic(
         });
       }
     }
-    await client.query(`insert into audit_events (actor_kind, action, detail) values ('system', 'demo.seeded', $1)`, [
-      JSON.stringify({ teams: clinic.teams.length, patients: devices.length }),
-    ]);
+    await recordAudit(client, {
+      action: 'demo.seeded',
+      actor: { kind: 'system' },
+      detail: { teams: clinic.teams.length, patients: devices.length },
+    });
     await writeState(client, SEEDED, { at: now.toISOString(), teams: clinic.teams.length, patients: devices.length });
   });
   await refreshRollups(db);

@@ -1,5 +1,5 @@
-import type { DeviceKind } from '@glucoboard/core/domain';
 import type pg from 'pg';
+import { deviceCredential } from '@glucoboard/core/storage';
 import { verifySecret } from '@glucoboard/core/platform';
 import { ChangeCounter } from './change-counter.ts';
 import { VerifiedDeviceCache, type DeviceCacheOptions, type VerifiedDevice } from './device-cache.ts';
@@ -82,19 +82,13 @@ export function createDeviceAuthenticator(db: pg.Pool, options: DeviceAuthOption
   const metrics = options.metrics;
 
   async function verify({ deviceId, token }: DeviceCredentials): Promise<VerifiedDevice | null> {
-    const found = await db.query<{ token_hash: string; kind: DeviceKind; patient_id: string; team_id: string }>(
-      `select d.token_hash, d.kind, d.patient_id, p.team_id
-       from devices d join patients p on p.id = d.patient_id
-       where d.serial = $1 and d.revoked_at is null`,
-      [deviceId],
-    );
-    const row = found.rows[0];
-    if (!row) {
+    const found = await deviceCredential(db, deviceId);
+    if (!found) {
       await verifySecret(DUMMY_HASH, token);
       return null;
     }
-    return (await verifySecret(row.token_hash, token))
-      ? { deviceId, kind: row.kind, patientId: row.patient_id, teamId: row.team_id }
+    return (await verifySecret(found.tokenHash, token))
+      ? { deviceId, kind: found.kind, patientId: found.patientId, teamId: found.teamId }
       : null;
   }
 

@@ -1,6 +1,6 @@
 import type { Namespace } from 'socket.io';
 import type { Logger } from 'pino';
-import type { Database } from '@glucoboard/core/storage';
+import { deviceConnected, recordDeviceStatus, type Database } from '@glucoboard/core/storage';
 import { validateDeviceStatus } from '@glucoboard/core/wire';
 import type { FailureCounter } from './auth-throttle.ts';
 import {
@@ -108,27 +108,21 @@ export function setupDevices(
     void socket.join(deviceRoom(device.deviceId));
     log.debug({ deviceId: device.deviceId }, 'device connected');
     // Not awaited: a reconnect storm must not wait for 10,000 single-row updates.
-    db.pool
-      .query('update devices set last_seen_at = now() where serial = $1', [device.deviceId])
-      .catch((err: Error) => log.warn({ err: err.message }, 'could not record device last_seen_at'));
+    deviceConnected(db.pool, device.deviceId).catch((err: Error) =>
+      log.warn({ err: err.message }, 'could not record device last_seen_at'),
+    );
     socket.on('disconnect', (reason) => log.debug({ deviceId: device.deviceId, reason }, 'device disconnected'));
     socket.on('status', (payload: unknown, ack?: unknown) => {
       const reply = typeof ack === 'function' ? (ack as (answer: unknown) => void) : () => undefined;
       const verdict = validateDeviceStatus(payload);
       if (!verdict.ok) return reply(verdict);
-      db.pool
-        .query('update devices set battery_percent = $2, firmware = $3, last_seen_at = now() where serial = $1', [
-          device.deviceId,
-          verdict.status.batteryPercent,
-          verdict.status.firmware,
-        ])
-        .then(
-          () => reply({ ok: true }),
-          (err: Error) => {
-            log.warn({ deviceId: device.deviceId, err: err.message }, 'could not record device status');
-            reply(UNAVAILABLE_ACK);
-          },
-        );
+      recordDeviceStatus(db.pool, device.deviceId, verdict.status).then(
+        () => reply({ ok: true }),
+        (err: Error) => {
+          log.warn({ deviceId: device.deviceId, err: err.message }, 'could not record device status');
+          reply(UNAVAILABLE_ACK);
+        },
+      );
     });
     socket.on('readings', (...args: unknown[]) => {
       // Socket.IO hands the ack over as the last argument; anywhere else it is still the only

@@ -1,0 +1,93 @@
+import type pg from 'pg';
+import type { DeviceKind } from '../domain/reading.ts';
+import type { DeviceStatus } from '../wire/device-status.ts';
+
+/**
+ * Paired meters and sensors (`devices`, keyed by serial): what the device socket, the devices
+ * API and the demo read and write. Pairing itself is `pairDevice` (care.ts).
+ */
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+/** An unrevoked device's token hash (argon2), kind and whom its readings belong to. */
+export interface DeviceCredential {
+  tokenHash: string;
+  kind: DeviceKind;
+  patientId: string;
+  teamId: string;
+}
+
+export async function deviceCredential(db: Queryable, serial: string): Promise<DeviceCredential | undefined> {
+  const found = await db.query<DeviceCredential>(
+    `select d.token_hash as "tokenHash", d.kind, d.patient_id as "patientId", p.team_id as "teamId"
+     from devices d join patients p on p.id = d.patient_id
+     where d.serial = $1 and d.revoked_at is null`,
+    [serial],
+  );
+  return found.rows[0];
+}
+
+/** The device's patient, revoked or not; undefined for a serial never paired. */
+export async function patientOfDevice(db: Queryable, serial: string): Promise<string | undefined> {
+  const found = await db.query<{ patient_id: string }>('select patient_id from devices where serial = $1', [serial]);
+  return found.rows[0]?.patient_id;
+}
+
+/** A device as the devices API lists it (never its token). */
+export interface DeviceSummary {
+  deviceId: string;
+  kind: DeviceKind;
+  lastSeenAt: Date | null;
+  batteryPercent: number | null;
+  firmware: string | null;
+  tokenIssuedAt: Date;
+  revokedAt: Date | null;
+  pairedAt: Date;
+}
+
+/** The patient's devices, revoked ones too, in pairing order. */
+export async function devicesOfPatient(db: Queryable, patientId: string): Promise<DeviceSummary[]> {
+  const found = await db.query<DeviceSummary>(
+    `select serial as "deviceId", kind, last_seen_at as "lastSeenAt", battery_percent as "batteryPercent", firmware,
+            token_issued_at as "tokenIssuedAt", revoked_at as "revokedAt", created_at as "pairedAt"
+     from devices where patient_id = $1 order by created_at`,
+    [patientId],
+  );
+  return found.rows;
+}
+
+/** A new token (its hash): the old one stops working, and a revoked device is live again. */
+export async function rotateDeviceToken(db: Queryable, serial: string, tokenHash: string): Promise<void> {
+  await db.query('update devices set token_hash = $2, token_issued_at = now(), revoked_at = null where serial = $1', [
+    serial,
+    tokenHash,
+  ]);
+}
+
+/** Revokes the device's token (a second revoke keeps the first time); returns when it was revoked. */
+export async function revokeDevice(db: Queryable, serial: string): Promise<Date> {
+  const revoked = await db.query<{ revokedAt: Date }>(
+    'update devices set revoked_at = coalesce(revoked_at, now()) where serial = $1 returning revoked_at as "revokedAt"',
+    [serial],
+  );
+  return revoked.rows[0]!.revokedAt;
+}
+
+/** The device connected now. */
+export async function deviceConnected(db: Queryable, serial: string): Promise<void> {
+  await db.query('update devices set last_seen_at = now() where serial = $1', [serial]);
+}
+
+/** The device's own report of its battery and firmware; it was seen now. */
+export async function recordDeviceStatus(db: Queryable, serial: string, status: DeviceStatus): Promise<void> {
+  await db.query('update devices set battery_percent = $2, firmware = $3, last_seen_at = now() where serial = $1', [
+    serial,
+    status.batteryPercent,
+    status.firmware,
+  ]);
+}
+
+/** Sets when the device was last seen (the demo's history: its last reading's time, or never). */
+export async function setDeviceLastSeen(db: Queryable, serial: string, at: Date | null): Promise<void> {
+  await db.query('update devices set last_seen_at = $1 where serial = $2', [at, serial]);
+}
