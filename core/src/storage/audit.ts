@@ -47,3 +47,73 @@ export async function recordAuditForPatients(
     ],
   );
 }
+
+/** One event as the audit API shows it, with the names of the user and team it names. */
+export interface AuditEventRecord {
+  id: number;
+  at: Date;
+  action: string;
+  outcome: string;
+  actorKind: string;
+  userId: string | null;
+  userName: string | null;
+  userEmail: string | null;
+  deviceId: string | null;
+  patientId: string | null;
+  teamId: string | null;
+  teamName: string | null;
+  origin: string | null;
+  detail: Record<string, unknown>;
+}
+
+export interface AuditFilter {
+  patientId?: string | null;
+  userId?: string | null;
+  from: Date;
+  to: Date;
+  /** Only events of these teams; null for every team. */
+  teamIds: string[] | null;
+  limit: number;
+}
+
+/** Events in [from, to), newest first. */
+export async function auditEvents(db: pg.Pool | pg.PoolClient, filter: AuditFilter): Promise<AuditEventRecord[]> {
+  const events = await db.query<AuditEventRecord>(
+    `select e.id, e.at, e.action, e.outcome, e.actor_kind as "actorKind", e.actor_user_id as "userId",
+            u.name as "userName", u.email as "userEmail", e.actor_device as "deviceId", e.patient_id as "patientId",
+            e.team_id as "teamId", t.name as "teamName", e.origin, e.detail
+     from audit_events e left join users u on u.id = e.actor_user_id left join teams t on t.id = e.team_id
+     where ($1::uuid is null or e.patient_id = $1) and ($2::uuid is null or e.actor_user_id = $2)
+       and e.at >= $3 and e.at < $4 and ($5::uuid[] is null or e.team_id = any($5))
+     order by e.at desc, e.id desc limit $6`,
+    [filter.patientId ?? null, filter.userId ?? null, filter.from, filter.to, filter.teamIds, filter.limit],
+  );
+  return events.rows;
+}
+
+/** One access to a patient's data, as the extract a patient may ask for shows it. */
+export interface PatientAccessRecord {
+  at: Date;
+  action: string;
+  outcome: string;
+  userName: string | null;
+  userEmail: string | null;
+  teamName: string | null;
+  origin: string | null;
+}
+
+/** Every access to the patient's data in [from, to), oldest first. */
+export async function patientAccessLog(
+  db: pg.Pool | pg.PoolClient,
+  patientId: string,
+  from: Date,
+  to: Date,
+): Promise<PatientAccessRecord[]> {
+  const rows = await db.query<PatientAccessRecord>(
+    `select e.at, e.action, e.outcome, u.name as "userName", u.email as "userEmail", t.name as "teamName", e.origin
+     from audit_events e left join users u on u.id = e.actor_user_id left join teams t on t.id = e.team_id
+     where e.patient_id = $1 and e.at >= $2 and e.at < $3 order by e.at, e.id`,
+    [patientId, from, to],
+  );
+  return rows.rows;
+}

@@ -14,3 +14,6 @@ export * from './nightscout.ts';
 export * from './alert-episodes.ts';
 export * from './devices.ts';
 export * from './manual-entry.ts';
+export * from './patients.ts';
+export * from './teams.ts';
+export * from './users.ts';

@@ -8,6 +8,7 @@ import {
 import * as client from 'openid-client';
 import type pg from 'pg';
 import type { OidcSettings } from '@glucoboard/core/config';
+import { setAccountIdentity } from '@glucoboard/core/storage';
 import { ApiError, notFound } from '../http/errors.ts';
 
 /**
@@ -212,13 +213,9 @@ export async function linkExternalIdentity(
   subject: string,
 ): Promise<boolean> {
   try {
-    const linked = await db.query<{ replaced: boolean }>(
-      `update users u set auth_provider = $2, external_subject = $3 from users before
-       where u.id = $1 and before.id = u.id returning before.external_subject is not null as replaced`,
-      [userId, issuer, subject],
-    );
-    if (linked.rowCount === 0) throw notFound('user');
-    return linked.rows[0]!.replaced;
+    const linked = await setAccountIdentity(db, userId, issuer, subject);
+    if (!linked) throw notFound('user');
+    return linked.replaced;
   } catch (err) {
     if ((err as { code?: string }).code === '23505') {
       throw new ApiError(409, 'IDENTITY_TAKEN', 'another account is already linked to that identity');

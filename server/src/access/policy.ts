@@ -1,7 +1,14 @@
 import type pg from 'pg';
 import { forbidden, notFound } from '../http/errors.ts';
 import type { SignedInUser } from './sessions.ts';
-import { membershipsOf, type TeamRole } from './teams.ts';
+import {
+  accountStanding,
+  membershipsOf,
+  patientAccessFacts,
+  teamExists,
+  type PatientReach,
+  type TeamRole,
+} from '@glucoboard/core/storage';
 
 /**
  * Who may do what (Patientdatalagen 4:1: only those taking part in a patient's care read the
@@ -24,7 +31,7 @@ export interface PatientAccess {
    * How the caller reaches the patient. `escalation`: a member of the team an unresolved alert of
    * the patient was escalated to may read the patient until that episode resolves, to act on it.
    */
-  via: 'responsible' | 'granted' | 'escalation' | 'sysadmin';
+  via: PatientReach;
   role: TeamRole | null;
 }
 
@@ -34,18 +41,7 @@ export async function patientAccess(
   patientId: string,
   need: PatientNeed,
 ): Promise<PatientAccess> {
-  const found = await db.query<{ team_id: string; role: TeamRole | null; granted: boolean; escalated: boolean }>(
-    `select p.team_id,
-            (select m.role from memberships m where m.team_id = p.team_id and m.user_id = $2) as role,
-            exists (select 1 from patient_access_grants g join memberships m on m.team_id = g.team_id
-                    where g.patient_id = p.id and m.user_id = $2) as granted,
-            exists (select 1 from alerts a join teams t on t.id = a.team_id
-                      join memberships m on m.team_id = t.escalation_team_id
-                    where a.patient_id = p.id and a.escalated and a.state <> 'resolved' and m.user_id = $2) as escalated
-     from patients p where p.id = $1`,
-    [patientId, user.userId],
-  );
-  const row = found.rows[0];
+  const row = await patientAccessFacts(db, patientId, user.userId);
   if (!row) throw notFound('patient');
   const via = row.role
     ? 'responsible'
@@ -57,7 +53,7 @@ export async function patientAccess(
           ? 'escalation'
           : null;
   if (via === null) throw notFound('patient');
-  const access: PatientAccess = { patientId, teamId: row.team_id, via, role: row.role };
+  const access: PatientAccess = { patientId, teamId: row.teamId, via, role: row.role };
   if (user.sysadmin) return access;
   if (need === 'care' && via !== 'responsible')
     throw forbidden('read access only: this patient belongs to another team');
@@ -74,8 +70,7 @@ export async function teamAccess(
   teamId: string,
   need: TeamNeed,
 ): Promise<TeamRole | null> {
-  const exists = await db.query('select 1 from teams where id = $1', [teamId]);
-  if (exists.rowCount === 0) throw notFound('team');
+  if (!(await teamExists(db, teamId))) throw notFound('team');
   const role = (await membershipsOf(db, user.userId)).get(teamId) ?? null;
   if (user.sysadmin) return role;
   if (role === null) throw notFound('team');
@@ -105,12 +100,7 @@ export interface AccountReach {
  * the account of another team's member, or the sysadmin's.
  */
 export async function accountReach(db: pg.Pool, caller: SignedInUser, userId: string): Promise<AccountReach> {
-  const found = await db.query<{ sysadmin: boolean; teams: string[] }>(
-    `select u.sysadmin, coalesce(array_agg(m.team_id) filter (where m.team_id is not null), '{}') as teams
-     from users u left join memberships m on m.user_id = u.id where u.id = $1 group by u.id`,
-    [userId],
-  );
-  const target = found.rows[0];
+  const target = await accountStanding(db, userId);
   if (!target) return { exists: false, administered: false, shared: false };
   if (caller.sysadmin) return { exists: true, administered: true, shared: true };
   const administered = new Set(

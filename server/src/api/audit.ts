@@ -1,25 +1,11 @@
 import { z } from 'zod';
 import { auditQuery, csvDocument } from '@glucoboard/core/wire';
 import { patientAccess } from '../access/policy.ts';
-import { membershipsOf } from '../access/teams.ts';
+import { auditEvents, membershipsOf, patientAccessLog } from '@glucoboard/core/storage';
 import { recordAudit, recordPatientEvent, userActor } from '../audit/trail.ts';
 import { forbidden } from '../http/errors.ts';
 import { route, type RouteSpec } from '../http/routes.ts';
 import type { ApiDependencies } from './context.ts';
-
-const EVENT_COLUMNS = `e.id, e.at, e.action, e.outcome, e.actor_kind as "actorKind", e.actor_user_id as "userId",
-  u.name as "userName", u.email as "userEmail", e.actor_device as "deviceId", e.patient_id as "patientId",
-  e.team_id as "teamId", t.name as "teamName", e.origin, e.detail`;
-
-interface AccessRow {
-  at: Date;
-  action: string;
-  outcome: string;
-  userName: string | null;
-  userEmail: string | null;
-  teamName: string | null;
-  origin: string | null;
-}
 
 export function auditRoutes(deps: ApiDependencies): RouteSpec[] {
   const db = deps.db.pool;
@@ -43,23 +29,23 @@ export function auditRoutes(deps: ApiDependencies): RouteSpec[] {
           teamScope = [...mine].filter(([, role]) => role === 'admin').map(([team]) => team);
           if (teamScope.length === 0) throw forbidden('only administrators read the audit trail');
         }
-        const events = await db.query(
-          `select ${EVENT_COLUMNS}
-           from audit_events e left join users u on u.id = e.actor_user_id left join teams t on t.id = e.team_id
-           where ($1::uuid is null or e.patient_id = $1) and ($2::uuid is null or e.actor_user_id = $2)
-             and e.at >= $3 and e.at < $4 and ($5::uuid[] is null or e.team_id = any($5))
-           order by e.at desc, e.id desc limit $6`,
-          [query.patientId ?? null, query.userId ?? null, query.from, query.to, teamScope, query.limit],
-        );
+        const events = await auditEvents(db, {
+          patientId: query.patientId,
+          userId: query.userId,
+          from: query.from,
+          to: query.to,
+          teamIds: teamScope,
+          limit: query.limit,
+        });
         await recordAudit(db, {
           action: 'audit.read',
           actor: userActor(user.userId),
           patientId: query.patientId ?? null,
           teamId: patientTeam,
           origin,
-          detail: { userId: query.userId ?? null, count: events.rowCount },
+          detail: { userId: query.userId ?? null, count: events.length },
         });
-        return { status: 200, body: { events: events.rows } };
+        return { status: 200, body: { events } };
       },
     }),
     route({
@@ -73,24 +59,19 @@ export function auditRoutes(deps: ApiDependencies): RouteSpec[] {
       responses: { 200: { description: 'Accesses, oldest first (JSON, or CSV for the patient)' } },
       async handle({ user, params, query, origin }) {
         const access = await patientAccess(db, user, params.id!, 'admin');
-        const rows = await db.query<AccessRow>(
-          `select e.at, e.action, e.outcome, u.name as "userName", u.email as "userEmail", t.name as "teamName", e.origin
-           from audit_events e left join users u on u.id = e.actor_user_id left join teams t on t.id = e.team_id
-           where e.patient_id = $1 and e.at >= $2 and e.at < $3 order by e.at, e.id`,
-          [access.patientId, query.from, query.to],
-        );
+        const rows = await patientAccessLog(db, access.patientId, query.from, query.to);
         await recordPatientEvent(db, 'audit.extract', user.userId, access, origin, {
           format: query.format,
-          count: rows.rowCount,
+          count: rows.length,
         });
         if (query.format === 'json')
           return {
             status: 200,
-            body: { patientId: access.patientId, from: query.from, to: query.to, accesses: rows.rows },
+            body: { patientId: access.patientId, from: query.from, to: query.to, accesses: rows },
           };
         const content = csvDocument(
           ['time', 'action', 'outcome', 'user', 'email', 'care unit', 'origin'],
-          rows.rows.map((r) => [r.at, r.action, r.outcome, r.userName, r.userEmail, r.teamName, r.origin]),
+          rows.map((r) => [r.at, r.action, r.outcome, r.userName, r.userEmail, r.teamName, r.origin]),
         );
         return {
           status: 200,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SignInThrottle } from '../access/sign-in-throttle.ts';
 import { hashSecret, verifySecret } from '@glucoboard/core/platform';
+import { passwordAccount, userProfile, type PasswordAccount, type UserProfile } from '@glucoboard/core/storage';
 import { loginBody } from '@glucoboard/core/wire';
 import { closeSession, SESSION_COOKIE, startSession } from '../access/sessions.ts';
 import { recordAudit, userActor } from '../audit/trail.ts';
@@ -21,22 +22,14 @@ const meSchema = z.object({
 let dummyHash: Promise<string> | undefined;
 const dummy = () => (dummyHash ??= hashSecret('no such account: timing decoy'));
 
-export async function describeUser(deps: ApiDependencies, userId: string) {
-  const user = await deps.db.pool.query<{ id: string; email: string; name: string; sysadmin: boolean }>(
-    'select id, email, name, sysadmin from users where id = $1',
-    [userId],
-  );
-  const teams = await deps.db.pool.query<{ id: string; name: string; role: 'nurse' | 'physician' | 'admin' }>(
-    'select t.id, t.name, m.role from memberships m join teams t on t.id = m.team_id where m.user_id = $1 order by t.name',
-    [userId],
-  );
-  return { ...user.rows[0]!, teams: teams.rows };
+export async function describeUser(deps: ApiDependencies, userId: string): Promise<UserProfile> {
+  return (await userProfile(deps.db.pool, userId))!;
 }
 
 /** Why a password sign-in is refused (for the audit trail only: the answer is the same), or null. */
-function refusalOf(user: { password_hash: string | null; disabled: boolean } | undefined, verified: boolean) {
+function refusalOf(user: PasswordAccount | undefined, verified: boolean) {
   if (!user) return 'unknown_account';
-  if (user.password_hash === null) return 'no_local_password';
+  if (user.passwordHash === null) return 'no_local_password';
   if (!verified) return 'wrong_password';
   return user.disabled ? 'disabled' : null;
 }
@@ -88,13 +81,9 @@ export function authRoutes(deps: ApiDependencies): RouteSpec[] {
             { 'retry-after': String(reservation.retryAfterSeconds) },
           );
         }
-        const found = await db.query<{ id: string; password_hash: string | null; disabled: boolean }>(
-          `select id, password_hash, disabled_at is not null as disabled from users where lower(email) = lower($1)`,
-          [body.email],
-        );
-        const user = found.rows[0];
+        const user = await passwordAccount(db, body.email);
         // Unknown, passwordless, disabled and wrong answer alike, after the same argon2 work.
-        const verified = await verifySecret(user?.password_hash ?? (await dummy()), body.password);
+        const verified = await verifySecret(user?.passwordHash ?? (await dummy()), body.password);
         const refusal = refusalOf(user, verified);
         if (!user || refusal) {
           await recordAudit(db, {

@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { accountOfIdentity } from '@glucoboard/core/storage';
 import { externalIdentityBody } from '@glucoboard/core/wire';
 import {
   OIDC_COOKIE_PATH,
@@ -74,12 +75,7 @@ export function oidcRoutes(deps: ApiDependencies, oidc: OidcLogin | undefined): 
         const query = new URL(req.originalUrl, 'http://callback.invalid').search;
         const identity = await logged(oidc.complete(query, cookieValue(req.get('cookie'), OIDC_STATE_COOKIE)));
 
-        const found = await db.query<{ id: string; disabled: boolean }>(
-          `select id, disabled_at is not null as disabled from users
-           where auth_provider = $1 and external_subject = $2`,
-          [identity.issuer, identity.subject],
-        );
-        const user = found.rows[0];
+        const user = await accountOfIdentity(db, identity.issuer, identity.subject);
         if (!user) {
           // The subject (often an HSA-id) stays out of the trail and the log.
           await recordAudit(db, {

@@ -1,6 +1,23 @@
 import { z } from 'zod';
-import { maskIdentityNumber, type TargetProfile } from '@glucoboard/core/domain';
-import { createPatient, inTransaction, readingsOfPatient, thresholdsOfPatients } from '@glucoboard/core/storage';
+import { maskIdentityNumber } from '@glucoboard/core/domain';
+import {
+  createPatient,
+  grantPatientAccess,
+  hasRole,
+  inTransaction,
+  listablePatients,
+  markReviewed,
+  OVERRIDE_COLUMNS,
+  patientRecord,
+  readingsOfPatient,
+  setThresholdOverrides,
+  teamExists,
+  thresholdsOfPatients,
+  updatePatient,
+  withdrawPatientAccess,
+  type OverrideField,
+  type PatientRecord,
+} from '@glucoboard/core/storage';
 import {
   accessGrantBody,
   newPatientBody,
@@ -17,22 +34,6 @@ import { ApiError, notFound } from '../http/errors.ts';
 import { route, type RouteSpec } from '../http/routes.ts';
 import type { ApiDependencies } from './context.ts';
 import { tellBoards } from './tell-boards.ts';
-
-interface PatientRow {
-  id: string;
-  name: string;
-  teamId: string;
-  labels: string[];
-  identityNumber: string | null;
-  responsiblePhysicianId: string | null;
-  targetProfile: TargetProfile;
-  lastReviewedAt: Date | null;
-  lastReviewedBy: string | null;
-}
-
-const PATIENT_COLUMNS = `p.id, p.display_name as name, p.team_id as "teamId", p.labels, p.identity_number as "identityNumber",
-  p.responsible_physician_id as "responsiblePhysicianId", p.target_profile as "targetProfile",
-  p.last_reviewed_at as "lastReviewedAt", p.last_reviewed_by as "lastReviewedBy"`;
 
 export const patientSchema = z.object({
   id: z.string(),
@@ -53,7 +54,7 @@ export const patientSchema = z.object({
 });
 
 /** The identity number is shown in full only to the responsible team (SPEC: "shown only to members"). */
-function present(row: PatientRow, via: PatientAccess['via']) {
+function present(row: PatientRecord, via: PatientAccess['via']) {
   const identityNumber =
     row.identityNumber && (via === 'granted' || via === 'escalation')
       ? maskIdentityNumber(row.identityNumber)
@@ -61,32 +62,21 @@ function present(row: PatientRow, via: PatientAccess['via']) {
   return { ...row, identityNumber, access: via };
 }
 
-const thresholdColumns = {
-  urgentLow: 'urgent_low',
-  low: 'low',
-  high: 'high',
-  urgentHigh: 'urgent_high',
-  noDataMinutes: 'no_data_minutes',
-} as const;
-
 export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
   const db = deps.db.pool;
 
   /** The patient's responsible team's boards get the patient as it is now (`patient:updated`). */
   async function announcePatient(patientId: string, teamId: string): Promise<ReturnType<typeof present>> {
     const patient = present(await loadPatient(patientId), 'responsible');
-    await tellBoards(deps, { teamIds: [teamId], event: BOARD_EVENTS.patientUpdated, payload: patient });
+    // The patient as the API answers it: instants as ISO strings (what JSON would make of the Date).
+    const payload = { ...patient, lastReviewedAt: patient.lastReviewedAt?.toISOString() ?? null };
+    await tellBoards(deps, { teamIds: [teamId], event: BOARD_EVENTS.patientUpdated, payload });
     return patient;
   }
-  const loadPatient = async (id: string) =>
-    (await db.query<PatientRow>(`select ${PATIENT_COLUMNS} from patients p where p.id = $1`, [id])).rows[0]!;
+  const loadPatient = async (id: string) => (await patientRecord(db, id))!;
   const physicianInTeam = async (physicianId: string | null | undefined, teamId: string) => {
     if (!physicianId) return;
-    const found = await db.query(
-      `select 1 from memberships where user_id = $1 and team_id = $2 and role = 'physician'`,
-      [physicianId, teamId],
-    );
-    if (found.rowCount === 0)
+    if (!(await hasRole(db, physicianId, teamId, 'physician')))
       throw new ApiError(
         400,
         'VALIDATION_FAILED',
@@ -113,21 +103,7 @@ export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
 
   const visiblePatients = async (user: SignedInUser, teamId: string | undefined) => {
     if (teamId) await teamAccess(db, user, teamId, 'member');
-    const rows = await db.query<PatientRow & { via: PatientAccess['via'] }>(
-      `select ${PATIENT_COLUMNS},
-              case when exists (select 1 from memberships m where m.team_id = p.team_id and m.user_id = $1) then 'responsible'
-                   when exists (select 1 from patient_access_grants g join memberships m on m.team_id = g.team_id
-                                where g.patient_id = p.id and m.user_id = $1) then 'granted'
-                   else 'sysadmin' end as via
-       from patients p
-       where ($3::uuid is null or p.team_id = $3 or exists (select 1 from patient_access_grants g where g.patient_id = p.id and g.team_id = $3))
-         and ($2 or exists (select 1 from memberships m where m.team_id = p.team_id and m.user_id = $1)
-                 or exists (select 1 from patient_access_grants g join memberships m on m.team_id = g.team_id
-                            where g.patient_id = p.id and m.user_id = $1))
-       order by p.display_name`,
-      [user.userId, user.sysadmin, teamId ?? null],
-    );
-    return rows.rows;
+    return listablePatients(db, user, teamId);
   };
 
   return [
@@ -199,24 +175,7 @@ export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
       async handle({ user, params, body, origin }) {
         const access = await patientAccess(db, user, params.id!, 'admin');
         await physicianInTeam(body.responsiblePhysicianId, access.teamId);
-        await db.query(
-          `update patients set display_name = coalesce($2, display_name),
-             identity_number = case when $3 then $4 else identity_number end,
-             labels = coalesce($5, labels),
-             responsible_physician_id = case when $6 then $7::uuid else responsible_physician_id end,
-             target_profile = coalesce($8, target_profile)
-           where id = $1`,
-          [
-            access.patientId,
-            body.name ?? null,
-            'identityNumber' in body,
-            body.identityNumber ?? null,
-            body.labels ?? null,
-            'responsiblePhysicianId' in body,
-            body.responsiblePhysicianId ?? null,
-            body.targetProfile ?? null,
-          ],
-        );
+        await updatePatient(db, access.patientId, body);
         await recordPatientEvent(db, 'patient.update', user.userId, access, origin, { fields: Object.keys(body) });
         await announcePatient(access.patientId, access.teamId);
         return { status: 200, body: present(await loadPatient(access.patientId), access.via) };
@@ -247,31 +206,13 @@ export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
       responses: { 200: { description: 'Overrides and effective thresholds' } },
       async handle({ user, params, body, origin }) {
         const access = await patientAccess(db, user, params.id!, 'care');
-        const given = Object.entries(body).filter(([k]) => k in thresholdColumns) as Array<
-          [keyof typeof thresholdColumns, number | null]
+        const given = Object.entries(body).filter(([k]) => k in OVERRIDE_COLUMNS) as Array<
+          [OverrideField, number | null]
         >;
         // inTransaction: a database gone half-way rolls back and fails the request, not the process.
         await inTransaction(db, async (client) => {
-          await client.query(
-            'insert into patient_thresholds (patient_id) values ($1) on conflict (patient_id) do nothing',
-            [access.patientId],
-          );
-          for (const [key, value] of given) {
-            await client.query(
-              `update patient_thresholds set ${thresholdColumns[key]} = $2, updated_by = $3, updated_at = now() where patient_id = $1`,
-              [access.patientId, value, user.userId],
-            );
-          }
           // The rule holds for what takes effect: overrides merged with the team's defaults.
-          const check = await client.query<{ ok: boolean }>(
-            `select coalesce(pt.urgent_low, tt.urgent_low) < coalesce(pt.low, tt.low)
-                and coalesce(pt.low, tt.low) < coalesce(pt.high, tt.high)
-                and coalesce(pt.high, tt.high) < coalesce(pt.urgent_high, tt.urgent_high) as ok
-             from patients p join team_thresholds tt on tt.team_id = p.team_id
-             join patient_thresholds pt on pt.patient_id = p.id where p.id = $1`,
-            [access.patientId],
-          );
-          if (!check.rows[0]?.ok) {
+          if (!(await setThresholdOverrides(client, access.patientId, given, user.userId))) {
             throw new ApiError(
               400,
               'VALIDATION_FAILED',
@@ -296,10 +237,7 @@ export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
       responses: { 200: { description: 'The patient', schema: patientSchema } },
       async handle({ user, params, origin }) {
         const access = await patientAccess(db, user, params.id!, 'care');
-        await db.query('update patients set last_reviewed_at = now(), last_reviewed_by = $2 where id = $1', [
-          access.patientId,
-          user.userId,
-        ]);
+        await markReviewed(db, access.patientId, user.userId);
         await recordPatientEvent(db, 'patient.review', user.userId, access, origin);
         await announcePatient(access.patientId, access.teamId);
         return { status: 200, body: present(await loadPatient(access.patientId), access.via) };
@@ -316,13 +254,10 @@ export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
       responses: { 201: { description: 'Granted' } },
       async handle({ user, params, body, origin }) {
         const access = await patientAccess(db, user, params.id!, 'admin');
-        if ((await db.query('select 1 from teams where id = $1', [body.teamId])).rowCount === 0) throw notFound('team');
+        if (!(await teamExists(db, body.teamId))) throw notFound('team');
         if (body.teamId === access.teamId)
           throw new ApiError(400, 'VALIDATION_FAILED', 'the responsible team has access already', 'teamId');
-        await db.query(
-          'insert into patient_access_grants (patient_id, team_id, granted_by) values ($1, $2, $3) on conflict do nothing',
-          [access.patientId, body.teamId, user.userId],
-        );
+        await grantPatientAccess(db, { patientId: access.patientId, teamId: body.teamId, grantedBy: user.userId });
         await recordPatientEvent(db, 'access.grant', user.userId, access, origin, { grantedTeamId: body.teamId });
         return { status: 201, body: { patientId: access.patientId, teamId: body.teamId } };
       },
@@ -337,11 +272,7 @@ export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
       responses: { 204: { description: 'Withdrawn' } },
       async handle({ user, params, origin }) {
         const access = await patientAccess(db, user, params.id!, 'admin');
-        const removed = await db.query('delete from patient_access_grants where patient_id = $1 and team_id = $2', [
-          access.patientId,
-          params.teamId,
-        ]);
-        if (removed.rowCount === 0) throw notFound('grant');
+        if (!(await withdrawPatientAccess(db, access.patientId, params.teamId!))) throw notFound('grant');
         await recordPatientEvent(db, 'access.revoke', user.userId, access, origin, { revokedTeamId: params.teamId });
         return { status: 204 };
       },

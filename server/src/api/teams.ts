@@ -1,10 +1,23 @@
 import { z } from 'zod';
 import { hashSecret } from '@glucoboard/core/platform';
-import { addMember, createTeam, createUser } from '@glucoboard/core/storage';
+import {
+  addMember,
+  createTeam,
+  createUser,
+  membershipsOf,
+  removeMember,
+  teamDefaults,
+  teamExists,
+  teamMembers,
+  teamRecord,
+  teamsOf,
+  updateTeam,
+  updateTeamDefaults,
+  usersByEmail,
+} from '@glucoboard/core/storage';
 import { newMembershipBody, newTeamBody, newUserBody, teamThresholdsBody, teamUpdateBody } from '@glucoboard/core/wire';
 import { accountReach, isAnyTeamAdmin, teamAccess } from '../access/policy.ts';
 import type { SignedInUser } from '../access/sessions.ts';
-import { membershipsOf } from '../access/teams.ts';
 import { recordAudit, userActor } from '../audit/trail.ts';
 import { ApiError, forbidden, notFound, outsideTeams } from '../http/errors.ts';
 import { route, type RouteSpec } from '../http/routes.ts';
@@ -17,12 +30,6 @@ const teamSchema = z.object({
   escalateAfterMinutes: z.number(),
   role: z.enum(['nurse', 'physician', 'admin']).nullable(),
 });
-
-const TEAM_COLUMNS = `t.id, t.name, t.escalation_team_id as "escalationTeamId", t.escalate_after_minutes as "escalateAfterMinutes"`;
-
-const TEAM_THRESHOLD_COLUMNS = `urgent_low as "urgentLow", low, high, urgent_high as "urgentHigh",
-  no_data_minutes_bgm as "noDataMinutesBgm", no_data_minutes_cgm as "noDataMinutesCgm",
-  rapid_change_mmol_per_min as "rapidChangeMmolPerMin"`;
 
 const uniqueViolation = (err: unknown, constraint: string) =>
   (err as { code?: string; constraint?: string }).code === '23505' &&
@@ -38,7 +45,7 @@ export function teamRoutes(deps: ApiDependencies): RouteSpec[] {
   const escalationTargetAllowed = async (user: SignedInUser, teamId: string | null | undefined) => {
     if (!teamId) return;
     const allowed = user.sysadmin
-      ? (await db.query('select 1 from teams where id = $1', [teamId])).rowCount === 1
+      ? await teamExists(db, teamId)
       : (await membershipsOf(db, user.userId)).get(teamId) === 'admin';
     if (!allowed) {
       throw new ApiError(
@@ -60,13 +67,7 @@ export function teamRoutes(deps: ApiDependencies): RouteSpec[] {
       signedIn: true,
       responses: { 200: { description: 'Teams', schema: z.object({ teams: z.array(teamSchema) }) } },
       async handle({ user }) {
-        const teams = await db.query(
-          `select ${TEAM_COLUMNS}, m.role from teams t
-           left join memberships m on m.team_id = t.id and m.user_id = $1
-           where m.user_id is not null or $2 order by t.name`,
-          [user.userId, user.sysadmin],
-        );
-        return { status: 200, body: { teams: teams.rows } };
+        return { status: 200, body: { teams: await teamsOf(db, user.userId, user.sysadmin) } };
       },
     }),
     route({
@@ -86,10 +87,7 @@ export function teamRoutes(deps: ApiDependencies): RouteSpec[] {
         try {
           const team = await createTeam(db, body);
           await recordAudit(db, { action: 'team.create', actor: userActor(user.userId), teamId: team.id, origin });
-          const created = await db.query(`select ${TEAM_COLUMNS}, null as role from teams t where t.id = $1`, [
-            team.id,
-          ]);
-          return { status: 201, body: created.rows[0] };
+          return { status: 201, body: await teamRecord(db, team.id, null) };
         } catch (err) {
           if (uniqueViolation(err, 'teams_name_key'))
             throw new ApiError(409, 'TEAM_EXISTS', 'a team of that name exists', 'name');
@@ -112,19 +110,7 @@ export function teamRoutes(deps: ApiDependencies): RouteSpec[] {
           throw new ApiError(400, 'VALIDATION_FAILED', 'a team cannot escalate to itself', 'escalationTeamId');
         }
         await escalationTargetAllowed(user, body.escalationTeamId);
-        await db.query(
-          `update teams set name = coalesce($2, name),
-             escalation_team_id = case when $3 then $4::uuid else escalation_team_id end,
-             escalate_after_minutes = coalesce($5, escalate_after_minutes)
-           where id = $1`,
-          [
-            params.teamId,
-            body.name ?? null,
-            'escalationTeamId' in body,
-            body.escalationTeamId ?? null,
-            body.escalateAfterMinutes ?? null,
-          ],
-        );
+        await updateTeam(db, params.teamId!, body);
         await recordAudit(db, {
           action: 'team.update',
           actor: userActor(user.userId),
@@ -132,11 +118,7 @@ export function teamRoutes(deps: ApiDependencies): RouteSpec[] {
           origin,
           detail: { fields: Object.keys(body) },
         });
-        const team = await db.query(`select ${TEAM_COLUMNS}, $2::text as role from teams t where t.id = $1`, [
-          params.teamId,
-          role,
-        ]);
-        return { status: 200, body: team.rows[0] };
+        return { status: 200, body: await teamRecord(db, params.teamId!, role) };
       },
     }),
     route({
@@ -149,12 +131,7 @@ export function teamRoutes(deps: ApiDependencies): RouteSpec[] {
       responses: { 200: { description: 'Members' } },
       async handle({ user, params }) {
         await teamAccess(db, user, params.teamId!, 'member');
-        const members = await db.query(
-          `select u.id as "userId", u.email, u.name, m.role from memberships m join users u on u.id = m.user_id
-           where m.team_id = $1 order by u.name`,
-          [params.teamId],
-        );
-        return { status: 200, body: { members: members.rows } };
+        return { status: 200, body: { members: await teamMembers(db, params.teamId!) } };
       },
     }),
     route({
@@ -212,11 +189,7 @@ export function teamRoutes(deps: ApiDependencies): RouteSpec[] {
       async handle({ user, params, origin }) {
         const teamId = params.teamId!;
         await teamAccess(db, user, teamId, 'admin');
-        const removed = await db.query('delete from memberships where team_id = $1 and user_id = $2', [
-          teamId,
-          params.userId,
-        ]);
-        if (removed.rowCount === 0) throw notFound('member');
+        if (!(await removeMember(db, teamId, params.userId!))) throw notFound('member');
         deps.live.membershipChanged(params.userId!, teamId, false);
         await recordAudit(db, {
           action: 'membership.remove',
@@ -238,10 +211,7 @@ export function teamRoutes(deps: ApiDependencies): RouteSpec[] {
       responses: { 200: { description: 'Team defaults' } },
       async handle({ user, params }) {
         await teamAccess(db, user, params.teamId!, 'member');
-        const row = await db.query(`select ${TEAM_THRESHOLD_COLUMNS} from team_thresholds where team_id = $1`, [
-          params.teamId,
-        ]);
-        return { status: 200, body: row.rows[0] };
+        return { status: 200, body: await teamDefaults(db, params.teamId!) };
       },
     }),
     route({
@@ -256,24 +226,7 @@ export function teamRoutes(deps: ApiDependencies): RouteSpec[] {
       async handle({ user, params, body, origin }) {
         await teamAccess(db, user, params.teamId!, 'admin');
         try {
-          const row = await db.query(
-            `update team_thresholds set
-               urgent_low = coalesce($2, urgent_low), low = coalesce($3, low), high = coalesce($4, high),
-               urgent_high = coalesce($5, urgent_high), no_data_minutes_bgm = coalesce($6, no_data_minutes_bgm),
-               no_data_minutes_cgm = coalesce($7, no_data_minutes_cgm),
-               rapid_change_mmol_per_min = coalesce($8, rapid_change_mmol_per_min)
-             where team_id = $1 returning ${TEAM_THRESHOLD_COLUMNS}`,
-            [
-              params.teamId,
-              body.urgentLow ?? null,
-              body.low ?? null,
-              body.high ?? null,
-              body.urgentHigh ?? null,
-              body.noDataMinutesBgm ?? null,
-              body.noDataMinutesCgm ?? null,
-              body.rapidChangeMmolPerMin ?? null,
-            ],
-          );
+          const defaults = await updateTeamDefaults(db, params.teamId!, body);
           await recordAudit(db, {
             action: 'thresholds.team.update',
             actor: userActor(user.userId),
@@ -281,7 +234,7 @@ export function teamRoutes(deps: ApiDependencies): RouteSpec[] {
             origin,
             detail: { fields: Object.keys(body) },
           });
-          return { status: 200, body: row.rows[0] };
+          return { status: 200, body: defaults };
         } catch (err) {
           if ((err as { code?: string }).code === '23514') {
             throw new ApiError(400, 'VALIDATION_FAILED', 'thresholds must rise: urgentLow < low < high < urgentHigh');
@@ -335,8 +288,7 @@ export function teamRoutes(deps: ApiDependencies): RouteSpec[] {
       responses: { 200: { description: 'Matching accounts (zero or one)' } },
       async handle({ user, query }) {
         if (!(await isAnyTeamAdmin(db, user))) throw forbidden('only administrators look up accounts');
-        const found = await db.query('select id, email, name from users where lower(email) = lower($1)', [query.email]);
-        return { status: 200, body: { users: found.rows } };
+        return { status: 200, body: { users: await usersByEmail(db, query.email) } };
       },
     }),
   ];
