@@ -135,13 +135,18 @@ on conflict do nothing
 returning collection, scope, dedupe_key, identifier, object_id as "objectId",
   srv_created::float8 as "srvCreated", srv_modified::float8 as "srvModified", doc`;
 
+const DOCUMENT_COLUMNS = `d.collection, d.scope, d.dedupe_key, d.identifier, d.object_id as "objectId",
+  d.srv_created::float8 as "srvCreated", d.srv_modified::float8 as "srvModified", d.doc`;
+
+/** By key, then (not for entries) by identifier: two index probes, where one OR would scan. */
 const EXISTING_DOCUMENTS = `
-select d.collection, d.scope, d.dedupe_key, d.identifier, d.object_id as "objectId",
-  d.srv_created::float8 as "srvCreated", d.srv_modified::float8 as "srvModified", d.doc
-from nightscout_documents d
-join unnest($1::text[], $2::text[], $3::text[], $4::text[]) as t(collection, scope, dedupe_key, identifier)
-  on d.collection = t.collection and d.scope = t.scope
-  and (d.dedupe_key = t.dedupe_key or (d.collection <> 'entries' and d.identifier = t.identifier))`;
+with t as (select * from unnest($1::text[], $2::text[], $3::text[], $4::text[]) as t(collection, scope, dedupe_key, identifier))
+select ${DOCUMENT_COLUMNS} from nightscout_documents d
+join t on (d.collection, d.scope, d.dedupe_key) = (t.collection, t.scope, t.dedupe_key)
+union
+select ${DOCUMENT_COLUMNS} from nightscout_documents d
+join t on (d.collection, d.scope, d.identifier) = (t.collection, t.scope, t.identifier)
+where d.collection <> 'entries'`;
 
 interface DocumentRow {
   collection: string;

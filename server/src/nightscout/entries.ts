@@ -10,6 +10,9 @@ import type { ReadingsAck } from '../ingest/ingest.ts';
 /** The pipeline a Nightscout entry's reading goes through: the same ingest as /devices readings. */
 export type Ingest = (device: NightscoutDevice, payload: unknown) => Promise<ReadingsAck>;
 
+/** Ingest batches (of 500) sent at once per request. */
+const INGEST_BATCHES_IN_FLIGHT = 4;
+
 export type EntriesOutcome =
   | { ok: true; stored: StoredNightscoutDocument[]; entries: NormalizedEntry[] }
   | { ok: false; status: number; message: string; retryAfterMs?: number };
@@ -52,7 +55,14 @@ export async function acceptEntries(
   );
   const batches: (typeof readings)[] = [];
   for (let i = 0; i < readings.length; i += MAX_BATCH_READINGS) batches.push(readings.slice(i, i + MAX_BATCH_READINGS));
-  const acks = await Promise.all(batches.map((batch) => ingest(device, { readings: batch })));
+  // A few batches in flight: enough for the writer to coalesce them, never a back-fill's whole
+  // 10,000+ readings queued at once (past its queue bound it would answer OVERLOADED every time).
+  const acks: ReadingsAck[] = [];
+  for (let i = 0; i < batches.length; i += INGEST_BATCHES_IN_FLIGHT) {
+    const wave = batches.slice(i, i + INGEST_BATCHES_IN_FLIGHT);
+    acks.push(...(await Promise.all(wave.map((batch) => ingest(device, { readings: batch })))));
+    if (acks.some((ack) => !ack.ok)) break;
+  }
   const refused = acks.find((ack) => !ack.ok);
   if (refused && !refused.ok) {
     return { ok: false, status: 503, message: refused.message, retryAfterMs: refused.retryAfterMs };

@@ -11,8 +11,8 @@ import { nightscoutV3 } from './v3.ts';
 export const NIGHTSCOUT_PATHS = ['/api/v1', '/api/v2', '/api/v3'];
 
 /**
- * The largest body, once inflated: a 30-day back-fill of 1-minute entries (43,200, about 250 bytes
- * each as xDrip+ and Juggluco write them) fits; beyond it the answer is 413, not a crash.
+ * The largest body, once inflated (gzip or not): a 30-day back-fill of 1-minute entries (43,200 of
+ * about 210 bytes as Juggluco writes them, 9 MB) fits; beyond it the answer is 413, not a crash.
  */
 export const NIGHTSCOUT_BODY_LIMIT = '16mb';
 
