@@ -1,16 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKENDS } from '../../core/test/support/databases.ts';
 import { ADMIN, buildTeam, startTestSystem, type TeamFixture } from './support/clinic.ts';
 import type { Client } from './support/http.ts';
 import { nightscout, sha1, sha512, UNAUTHORIZED } from './support/nightscout.ts';
 import { Sockets } from './support/sockets.ts';
-import { xdripEntries } from './fixtures/nightscout/clients.ts';
+import { libreLinkUpV1, xdripEntries } from './fixtures/nightscout/clients.ts';
 
 // Issue 13: an unmodified Nightscout uploader pointed at Glucoboard with a device token as its API
 // secret fills that patient's board, live and exactly once. Real server, PostgreSQL and Redis.
 
 const MGDL_PER_MMOL = 18.0156;
 
-describe('Nightscout API v1: credentials and entries into the pipeline', () => {
+describe.each(BACKENDS)('Nightscout API v1: credentials and entries into the pipeline (%s)', (backend) => {
   let env: Awaited<ReturnType<typeof startTestSystem>>;
   let sys: Client;
   let team: TeamFixture;
@@ -33,7 +34,7 @@ describe('Nightscout API v1: credentials and entries into the pipeline', () => {
   }
 
   beforeAll(async () => {
-    env = await startTestSystem('postgres');
+    env = await startTestSystem(backend);
     sys = await env.client().login(ADMIN.email, ADMIN.password);
     team = await buildTeam(sys, env.system.url, 'Nightscout ward');
     cgm = await pairCgm('xdrip-phone-1');
@@ -245,6 +246,20 @@ describe('Nightscout API v1: credentials and entries into the pipeline', () => {
     });
     expect(posted.status).toBe(200);
     expect((await nightscout(url(), '/api/v1/treatments.json', { headers: auth })).body).toHaveLength(1);
+
+    // On the patient timeline: the team reads it as a marker through the People API.
+    const markers = await team.nurse.get(`/api/patients/${team.patientId}/treatments`);
+    expect(markers.status).toBe(200);
+    expect(markers.body.treatments).toEqual([
+      {
+        at: new Date(at).toISOString(),
+        eventType: 'Meal Bolus',
+        carbs: 45,
+        insulin: 4,
+        notes: null,
+        deviceId: cgm.deviceId,
+      },
+    ]);
   });
 
   it('cuts an uploader off at once when its device is rotated or revoked', async () => {
@@ -275,6 +290,20 @@ describe('Nightscout API v1: credentials and entries into the pipeline', () => {
       headers: bySecret(rotated.body.token),
     });
     expect(revoked.status).toBe(401);
+  });
+
+  it('serves nightscout-librelink-up: its upload, then its lastEntry read (?count=1, pop)', async () => {
+    const libre = await pairCgm(
+      'librelink-up-1',
+      (await team.admin.post('/api/patients', { name: 'Libre patient', teamId: team.teamId })).body.id,
+    );
+    const headers = { 'api-secret': sha1(libre.token), 'user-agent': 'FreeStyle LibreLink Up NightScout Uploader' };
+    const at = Date.now() - 90_000;
+    const upload = [libreLinkUpV1(at - 60_000, 99), libreLinkUpV1(at, 104)];
+    expect((await nightscout(url(), '/api/v1/entries', { body: upload, headers })).status).toBe(200);
+    const last = await nightscout(url(), '/api/v1/entries?count=1', { headers });
+    expect(last.status).toBe(200);
+    expect(last.body.pop()).toMatchObject({ sgv: 104, date: at, direction: 'FortyFiveUp', utcOffset: 0 });
   });
 
   it('reaches only its own patient', async () => {

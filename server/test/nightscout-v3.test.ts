@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nightscoutIdentifier } from '@glucoboard/core/wire';
 import { ADMIN, buildTeam, startTestSystem, type TeamFixture } from './support/clinic.ts';
 import { nightscout, sha1 } from './support/nightscout.ts';
-import { aapsCarbs, aapsEntry } from './fixtures/nightscout/clients.ts';
+import { aapsCarbs, aapsEntry, libreLinkUpV3 } from './fixtures/nightscout/clients.ts';
 
 // Issue 13, API v3 as AndroidAPS NSClientV3 uses it: a JWT from /api/v2/authorization/request,
 // then create (201, or 200 with isDeduplication), search and history, with Nightscout's texts.
@@ -82,6 +82,20 @@ describe('Nightscout API v3 (AndroidAPS NSClientV3)', () => {
 
     const read = await nightscout(url(), `/api/v3/entries/${identifier}`, { headers: bearer });
     expect(read.body).toMatchObject({ status: 200, result: { identifier, sgv: 72, app: 'AAPS', utcOffset: 60 } });
+  });
+
+  it('serves nightscout-librelink-up over v3: JWT from the token, 201 without utcOffset, lastEntry search', async () => {
+    const jwt = await nightscout(url(), `/api/v2/authorization/request/${token}`, {
+      headers: { accept: 'application/json' },
+    });
+    const headers = { authorization: `Bearer ${jwt.body.token}` };
+    const at = Date.now() - 30_000;
+    for (const [i, sgv] of [140, 150].entries()) {
+      const created = await nightscout(url(), '/api/v3/entries', { body: libreLinkUpV3(at + i * 1000, sgv), headers });
+      expect(created.status).toBe(201);
+    }
+    const last = await nightscout(url(), '/api/v3/entries?limit=1&sort$desc=date', { headers });
+    expect(last.body.result.pop()).toMatchObject({ sgv: 150, utcOffset: 0, app: 'nightscout-librelink-up' });
   });
 
   it('answers validation failures with the exact texts AndroidAPS branches on', async () => {

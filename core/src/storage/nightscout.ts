@@ -354,3 +354,28 @@ export async function nightscoutLastModified(db: Db, patientId: string): Promise
   );
   return Object.fromEntries(found.rows.map((r) => [r.collection, r.at]));
 }
+
+/** A treatment as the patient timeline marks it: when, what, and the amounts it carries. */
+export interface TreatmentMarker {
+  at: Date;
+  eventType: string;
+  carbs: number | null;
+  insulin: number | null;
+  notes: string | null;
+  deviceId: string;
+}
+
+/** The patient's treatments (carbs, insulin, notes) in [from, to), oldest first. */
+export async function treatmentsOfPatient(db: Db, patientId: string, from: Date, to: Date): Promise<TreatmentMarker[]> {
+  const found = await db.query<TreatmentMarker>(
+    `select to_timestamp(date_ms / 1000.0) as at, doc ->> 'eventType' as "eventType",
+            case when jsonb_typeof(doc -> 'carbs') = 'number' then (doc ->> 'carbs')::float8 end as carbs,
+            case when jsonb_typeof(doc -> 'insulin') = 'number' then (doc ->> 'insulin')::float8 end as insulin,
+            left(doc ->> 'notes', 500) as notes, device_serial as "deviceId"
+     from nightscout_documents
+     where patient_id = $1 and collection = 'treatments' and date_ms >= $2 and date_ms < $3
+     order by date_ms`,
+    [patientId, from.getTime(), to.getTime()],
+  );
+  return found.rows;
+}

@@ -10,7 +10,7 @@ import { boardRoutes } from './board.ts';
 import type { ApiDependencies } from './context.ts';
 import { deviceRoutes } from './devices.ts';
 import { manualEntryRoutes } from './manual-entry.ts';
-import { nightscoutApi } from '../nightscout/index.ts';
+import { nightscoutApi, treatmentRoutes } from '../nightscout/index.ts';
 import { DEVICE_FRAME_LIMIT_BYTES } from '../realtime/index.ts';
 import { gatewayJsonErrors, gatewayJsonOnly, gatewayRoutes } from './gateway.ts';
 import { oidcRoutes } from './oidc.ts';
@@ -31,6 +31,7 @@ export function apiRoutes(deps: ApiDependencies): RouteSpec[] {
     ...alertRoutes(deps),
     ...auditRoutes(deps),
     ...boardRoutes(deps),
+    ...treatmentRoutes(deps),
   ];
 }
 

@@ -4,6 +4,7 @@ import { DeviceAuthThrottle, RedisFailureCounter } from '../realtime/auth-thrott
 import { nightscoutRouter } from './routes.ts';
 
 export { nightscoutDigests } from './credential.ts';
+export { treatmentRoutes } from './timeline.ts';
 
 /**
  * The Nightscout API in the running system: readings through the gateways' ingest (the same
