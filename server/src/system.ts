@@ -6,6 +6,7 @@ import {
   closeRedisClient,
   createMetricsRegistry,
   locateRedis,
+  producerQueue,
   redisClient,
   redisPrefixFor,
   runStopStep,
@@ -14,15 +15,8 @@ import {
   type StopStep,
 } from '@glucoboard/core/platform';
 import { installationId, migrate, openDatabase, type Database } from '@glucoboard/core/storage';
-import { Queue } from 'bullmq';
-import {
-  escalationJobId,
-  producerConnection,
-  queuePrefix,
-  QUEUES,
-  startWorkers,
-  type Workers,
-} from '@glucoboard/workers';
+import { escalationJobId, QUEUES, type BoardReading } from '@glucoboard/core/wire';
+import { startWorkers, type Workers } from '@glucoboard/workers';
 import { createOidcLogin } from './access/oidc.ts';
 import type { LiveAccess } from './api/context.ts';
 import { apiRouter } from './api/index.ts';
@@ -96,7 +90,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
     const readingMetrics = ingestMetrics(metrics, () => writer);
     const writer =
       config.ingestMode === 'naive'
-        ? naiveWriter(db, redis, redisPrefix)
+        ? naiveWriter(db, redis, redisPrefix, log)
         : new BatchWriter(db, {
             concurrency: db.backend === 'embedded' ? 1 : 4,
             onFlush: (ms) => readingMetrics.observeWrite(ms),
@@ -115,7 +109,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
       relay.kick(); // rows a previous run left behind
     }
     /** After every commit of readings: evaluate them soon, and show them on the boards now. */
-    const readingsCommitted = (readings: ReadonlyArray<{ teamId: string }>) => {
+    const readingsCommitted = (readings: readonly BoardReading[]) => {
       relay?.kick();
       realtime?.publishReadings(readings);
     };
@@ -123,11 +117,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
       ingestReadings({ writer, metrics: readingMetrics, publish: readingsCommitted }, device, payload);
 
     // Acknowledging an alert cancels its pending escalation job.
-    const escalations = new Queue(QUEUES.escalation, {
-      connection: producerConnection(redis),
-      prefix: queuePrefix(redisPrefix),
-    });
-    escalations.on('error', (err) => log.warn({ err: err.message }, 'escalation queue error'));
+    const escalations = producerQueue(QUEUES.escalation, redis, redisPrefix, log);
     stops.push(step('escalation queue', () => escalations.close()));
     const alerting = {
       async cancelEscalation(alertId: string) {
@@ -218,11 +208,8 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
 }
 
 /** INGEST_MODE=naive: the benchmark's baseline, with its own evaluation queue producer. */
-function naiveWriter(db: Database, redis: RedisEndpoint, redisPrefix: string): NaiveWriter {
-  const queue = new Queue(QUEUES.evaluation, {
-    connection: producerConnection(redis),
-    prefix: queuePrefix(redisPrefix),
-  });
+function naiveWriter(db: Database, redis: RedisEndpoint, redisPrefix: string, log: Logger): NaiveWriter {
+  const queue = producerQueue(QUEUES.evaluation, redis, redisPrefix, log);
   const writer = new NaiveWriter(db, queue);
   return Object.assign(writer, { close: () => queue.close() });
 }

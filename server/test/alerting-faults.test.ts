@@ -1,7 +1,7 @@
 import { Queue, QueueEvents } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RedisEndpoint } from '@glucoboard/core/platform';
-import { producerConnection, queuePrefix, QUEUES } from '@glucoboard/workers';
+import { producerConnection, type RedisEndpoint } from '@glucoboard/core/platform';
+import { queuePrefix, QUEUES } from '@glucoboard/core/wire';
 import { freePort, runEntryPoint, type RunningProcess } from '../../core/test/support/processes.ts';
 import { TEST_REDIS_URL, throwawayRedis } from '../../core/test/support/redis.ts';
 import { ADMIN, addPatientsWithMeters, buildTeam, startTestSystem } from './support/clinic.ts';

@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { producerConnection, queuePrefix, QUEUES, escalationJobId } from '@glucoboard/workers';
+import { producerConnection } from '@glucoboard/core/platform';
+import { escalationJobId, queuePrefix, QUEUES } from '@glucoboard/core/wire';
 import { BACKENDS } from '../../core/test/support/databases.ts';
 import { ADMIN, addPatientsWithMeters, buildTeam, startTestSystem, type TeamFixture } from './support/clinic.ts';
 import type { Client } from './support/http.ts';

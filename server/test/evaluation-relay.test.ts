@@ -7,7 +7,7 @@ import {
   removeEvaluations,
   type EvaluationBatch,
 } from '@glucoboard/core/storage';
-import { queuePrefix, QUEUES } from '@glucoboard/workers';
+import { queuePrefix, QUEUES } from '@glucoboard/core/wire';
 import { openTestDatabase, silentLog } from '../../core/test/support/databases.ts';
 import { freePort } from '../../core/test/support/processes.ts';
 import { dropRedisPrefix, TEST_REDIS_URL, throwawayRedis, uniqueRedisPrefix } from '../../core/test/support/redis.ts';

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import pg from 'pg';
-import { queuePrefix, QUEUES } from '@glucoboard/workers';
+import { queuePrefix, QUEUES } from '@glucoboard/core/wire';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, buildTeam, startTestSystem, type TeamFixture } from './support/clinic.ts';

@@ -1,9 +1,9 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { boardEventStream } from '@glucoboard/core/platform';
+import { boardEventStream, producerConnection } from '@glucoboard/core/platform';
 import { installationId } from '@glucoboard/core/storage';
-import { producerConnection, queuePrefix, QUEUES } from '@glucoboard/workers';
+import { queuePrefix, QUEUES } from '@glucoboard/core/wire';
 import { TEST_REDIS_URL } from '../../core/test/support/redis.ts';
 import { ADMIN, buildTeam, startTestSystem, type TeamFixture } from './support/clinic.ts';
 import { sendReadings, Sockets } from './support/sockets.ts';

@@ -7,6 +7,7 @@ import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret, locateRedis, newSecret, type RedisEndpoint } from '@glucoboard/core/platform';
 import { addMember, createPatient, createTeam, createUser, pairDevice } from '@glucoboard/core/storage';
+import type { BoardReading } from '@glucoboard/core/wire';
 import { openTestDatabase, silentLog } from '../../core/test/support/databases.ts';
 import { dropRedisPrefix, TEST_REDIS_URL, uniqueRedisPrefix } from '../../core/test/support/redis.ts';
 import { DEFAULT_SESSION_POLICY, openSession, SESSION_COOKIE } from '../src/access/sessions.ts';
@@ -159,7 +160,16 @@ async function settle(served: Served, userId: string, got: unknown[], marker: st
   await until(() => got.some((r) => (r as { marker?: string }).marker === marker), `marker ${marker}`);
 }
 
-const reading = (teamId: string, n: number) => ({ teamId, patientId: 'p', n });
+/** A `reading` event, told apart by its value. */
+const reading = (teamId: string, n: number): BoardReading => ({
+  patientId: 'p',
+  teamId,
+  measuredAt: new Date(n * 60_000).toISOString(),
+  mmol: n,
+  flag: null,
+  kind: 'cgm',
+  source: 'device',
+});
 
 beforeAll(async () => {
   db = await openTestDatabase('postgres');

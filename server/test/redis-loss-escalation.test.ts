@@ -1,6 +1,8 @@
 import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAINTENANCE_SCHEDULE, producerConnection, queuePrefix, QUEUES } from '@glucoboard/workers';
+import { producerConnection } from '@glucoboard/core/platform';
+import { queuePrefix, QUEUES } from '@glucoboard/core/wire';
+import { MAINTENANCE_SCHEDULE } from '@glucoboard/workers';
 import { freePort } from '../../core/test/support/processes.ts';
 import { throwawayRedis } from '../../core/test/support/redis.ts';
 import { ADMIN, buildTeam, startTestSystem } from './support/clinic.ts';

@@ -5,7 +5,8 @@ import { BACKENDS, type TestBackend } from '../../core/test/support/databases.ts
 import { DEMO_CREDENTIALS_FILE, DEMO_DEVICES_FILE, type DemoDevice } from '../src/bootstrap/demo.ts';
 import type { RunningSystem } from '../src/system.ts';
 import { ADMIN, startTestSystem } from './support/clinic.ts';
-import { queuePrefix, QUEUES, MAINTENANCE_SCHEDULE } from '@glucoboard/workers';
+import { queuePrefix, QUEUES } from '@glucoboard/core/wire';
+import { MAINTENANCE_SCHEDULE } from '@glucoboard/workers';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {

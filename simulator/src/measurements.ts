@@ -1,17 +1,19 @@
 import {
+  swedishDayIndex,
+  swedishLocalTime,
+  type DeviceKind,
+  type MealMarker,
+  type MeterFlag,
+  type ReadingKind,
+} from '@glucoboard/core/domain';
+import {
   CONTROL_SOLUTION_MMOL,
   createGlucoseModel,
   mainMealTimes,
   meterReading,
   sensorReading,
-  swedishDayIndex,
-  swedishLocalTime,
-  type DeviceKind,
   type GlucoseModel,
-  type MealMarker,
-  type MeterFlag,
-  type ReadingKind,
-} from '@glucoboard/core/domain';
+} from '@glucoboard/core/simulation';
 import { patientOf } from './patient.ts';
 import { randomFor, seedFor } from './seeds.ts';
 

@@ -1,10 +1,10 @@
+import type { DeviceKind } from '@glucoboard/core/domain';
 import {
   demoClinic,
   PATIENT_PROFILES,
-  type DeviceKind,
   type GlucoseProfile,
   type PatientProfileName,
-} from '@glucoboard/core/domain';
+} from '@glucoboard/core/simulation';
 import { randomFor } from './seeds.ts';
 
 /** Whose glucose a meter measures: one of the model's presets, or a demo patient's own profile. */

@@ -1,4 +1,4 @@
-import { seededRandom, seedFor } from '@glucoboard/core/domain';
+import { seededRandom, seedFor } from '@glucoboard/core/simulation';
 
 /**
  * Each meter, and each concern of a meter, draws from its own stream (core's `seedFor`): what a

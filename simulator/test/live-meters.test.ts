@@ -1,4 +1,4 @@
-import { demoClinic } from '@glucoboard/core/domain';
+import { demoClinic } from '@glucoboard/core/simulation';
 import { describe, expect, it } from 'vitest';
 import { startLiveMeters } from '../src/live-meters.ts';
 import { patientOf } from '../src/patient.ts';

@@ -11,7 +11,7 @@ import {
   pickMalformedKind,
   usesSeq,
 } from '../src/malformed.ts';
-import { seededRandom } from '@glucoboard/core/domain';
+import { seededRandom } from '@glucoboard/core/simulation';
 import type { WireReading } from '../src/wire.ts';
 
 const NOW = Date.parse('2026-01-15T12:00:00Z');

@@ -1,4 +1,4 @@
-import { METER_RANGE, SENSOR_RANGE } from '@glucoboard/core/domain';
+import { METER_RANGE, SENSOR_RANGE } from '@glucoboard/core/simulation';
 import { describe, expect, it } from 'vitest';
 import { measurementsOf, type Measurement } from '../src/measurements.ts';
 

@@ -1,22 +1,26 @@
-import { Queue, Worker, type Job } from 'bullmq';
+import { Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { BOARD_EVENTS } from '@glucoboard/core/wire';
-import { publishToBoards, redisClient, type BoardMessage, type RedisEndpoint } from '@glucoboard/core/platform';
-import { alertViews, removeEvaluations, type Database, type EvaluationBatch } from '@glucoboard/core/storage';
+import {
+  BOARD_EVENTS,
+  queuePrefix,
+  QUEUES,
+  type EscalationJob,
+  type EvaluationJob,
+  type QueueName,
+} from '@glucoboard/core/wire';
+import {
+  producerQueue,
+  publishToBoards,
+  redisClient,
+  type BoardMessage,
+  type RedisEndpoint,
+} from '@glucoboard/core/platform';
+import { alertViews, removeEvaluations, type Database } from '@glucoboard/core/storage';
 import { evaluateBatch, type AlertChange } from './alert-evaluation.ts';
 import { escalationJob, Escalator, rescheduleEscalations } from './escalation.ts';
 import { openNoDataAlerts } from './no-data.ts';
-import {
-  closeWithin,
-  everyInProcess,
-  keepSchedules,
-  producerConnection,
-  queuePrefix,
-  QUEUES,
-  retryDelay,
-  workerConnection,
-} from './queues.ts';
+import { closeWithin, everyInProcess, keepSchedules, retryDelay, workerConnection } from './queues.ts';
 
 const CLOSE_TIMEOUT_MS = 10_000;
 
@@ -77,9 +81,8 @@ export async function startAlerting(options: AlertingOptions): Promise<Alerting>
 
   // Publishing fails fast while Redis is away: the job fails and is retried, nothing hangs.
   const boards = redisClient(redis, 'producer', log);
-  const escalations = new Queue(QUEUES.escalation, { connection: producerConnection(redis), prefix });
-  const noDataQueue = new Queue(QUEUES.noData, { connection: producerConnection(redis), prefix });
-  for (const q of [escalations, noDataQueue]) q.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
+  const escalations = producerQueue(QUEUES.escalation, redis, options.redisPrefix, log);
+  const noDataQueue = producerQueue(QUEUES.noData, redis, options.redisPrefix, log);
 
   async function publish(changes: readonly AlertChange[], receivedAt?: Date): Promise<void> {
     const views = await alertViews(
@@ -104,8 +107,8 @@ export async function startAlerting(options: AlertingOptions): Promise<Alerting>
   }
 
   const timed =
-    <T>(queue: string, fn: (job: Job) => Promise<T>) =>
-    async (job: Job): Promise<T> => {
+    <Data, T>(queue: QueueName, fn: (job: Job<Data>) => Promise<T>) =>
+    async (job: Job<Data>): Promise<T> => {
       const stop = jobSeconds.startTimer({ queue });
       try {
         const result = await fn(job);
@@ -129,7 +132,7 @@ export async function startAlerting(options: AlertingOptions): Promise<Alerting>
 
   const evaluation = new Worker(
     QUEUES.evaluation,
-    timed(QUEUES.evaluation, async (job: Job<EvaluationBatch & { outboxId?: number }>) => {
+    timed(QUEUES.evaluation, async (job: Job<EvaluationJob>) => {
       const receivedAt = new Date(job.data.receivedAt);
       const evaluated = await evaluateBatch(db, { key: job.id!, receivedAt, readings: job.data.readings }, new Date());
       const fresh: AlertChange[] = [];
@@ -158,7 +161,7 @@ export async function startAlerting(options: AlertingOptions): Promise<Alerting>
   const escalator = new Escalator(db, (changes) => publish(changes), log);
   const escalation = new Worker(
     QUEUES.escalation,
-    timed(QUEUES.escalation, async (job: Job<{ alertId: string }>) => ({
+    timed(QUEUES.escalation, async (job: Job<EscalationJob>) => ({
       escalated: (await escalator.escalate({ alertId: job.data.alertId })) > 0,
     })),
     { ...workerOptions, concurrency: 1 },

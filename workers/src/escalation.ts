@@ -1,8 +1,8 @@
-import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
+import type { ProducerQueue } from '@glucoboard/core/platform';
 import { escalateAlerts, pendingEscalations, type Database, type EscalationTarget } from '@glucoboard/core/storage';
+import { escalationJobId, JOB_RETENTION, RETRY_BACKOFF } from '@glucoboard/core/wire';
 import type { AlertChange } from './alert-evaluation.ts';
-import { escalationJobId, JOB_RETENTION, RETRY_BACKOFF } from './queues.ts';
 
 /**
  * The delayed job that escalates a critical alert at its due time: the fast path. The database's
@@ -10,13 +10,17 @@ import { escalationJobId, JOB_RETENTION, RETRY_BACKOFF } from './queues.ts';
  * Redis lost. One job id per alert: paging twice, or rescheduling, adds it once.
  */
 export const escalationJob = (alertId: string, delayMs: number) => ({
-  name: 'escalate',
+  name: 'escalate' as const,
   data: { alertId },
   opts: { jobId: escalationJobId(alertId), delay: Math.max(0, delayMs), ...JOB_RETENTION, ...RETRY_BACKOFF },
 });
 
 /** Delayed jobs again for every escalation the database has pending (at start, and after Redis lost them). */
-export async function rescheduleEscalations(db: Database, escalations: Queue, now = Date.now()): Promise<number> {
+export async function rescheduleEscalations(
+  db: Database,
+  escalations: ProducerQueue<'escalation'>,
+  now = Date.now(),
+): Promise<number> {
   const pending = await pendingEscalations(db.pool);
   if (pending.length > 0)
     await escalations.addBulk(pending.map((p) => escalationJob(p.alertId, p.dueAt.getTime() - now)));

@@ -53,14 +53,5 @@ export async function startWorkers(options: {
 }
 
 export { runMaintenanceJob, MAINTENANCE_SCHEDULE } from './maintenance.ts';
-export {
-  escalationJobId,
-  evaluationJobId,
-  JOB_RETENTION,
-  producerConnection,
-  queuePrefix,
-  QUEUES,
-  RETRY_BACKOFF,
-} from './queues.ts';
 export { startAlerting } from './alerting.ts';
 export { startMaintenance } from './maintenance.ts';

@@ -1,10 +1,11 @@
-import { Queue, Worker, type Job } from 'bullmq';
+import { Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { Histogram } from 'prom-client';
-import type { RedisEndpoint } from '@glucoboard/core/platform';
+import { producerQueue, type ProducerQueue, type RedisEndpoint } from '@glucoboard/core/platform';
 import { applyRetention, compressOldReadings, refreshRollups, type Database } from '@glucoboard/core/storage';
-import { closeWithin, keepSchedules, producerConnection, queuePrefix, QUEUES, workerConnection } from './queues.ts';
+import { queuePrefix, QUEUES } from '@glucoboard/core/wire';
+import { closeWithin, keepSchedules, workerConnection } from './queues.ts';
 
 export interface MaintenanceSettings {
   redisPrefix: string;
@@ -25,7 +26,7 @@ export type MaintenanceJob = keyof typeof MAINTENANCE_SCHEDULE;
 const SCHEDULES = Object.entries(MAINTENANCE_SCHEDULE).map(([id, every]) => ({ id, every }));
 
 export interface MaintenanceWorker {
-  queue: Queue;
+  queue: ProducerQueue<'maintenance'>;
   worker: Worker;
   close(): Promise<void>;
 }
@@ -50,8 +51,7 @@ export async function startMaintenance(
     buckets: [0.01, 0.05, 0.25, 1, 5, 30, 120],
     registers: [metrics],
   });
-  const queue = new Queue(QUEUES.maintenance, { connection: producerConnection(redis), prefix });
-  queue.on('error', (err) => log.warn({ err: err.message }, 'maintenance queue error'));
+  const queue = producerQueue(QUEUES.maintenance, redis, settings.redisPrefix, log);
   const worker = new Worker(
     QUEUES.maintenance,
     async (job: Job) => {

@@ -1,38 +1,14 @@
 import type { ConnectionOptions, Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { RedisEndpoint } from '@glucoboard/core/platform';
+import { JOB_RETENTION } from '@glucoboard/core/wire';
 
 /**
- * BullMQ keys live under `{prefix}`: the braces make a Redis Cluster hash tag, so every key of a
- * queue lands in one slot, as BullMQ requires on a cluster.
+ * The worker side of the queues. Names, payloads, job ids and the producers' options are the
+ * contract in core (core/src/wire/queues.ts, core/src/platform/queues.ts).
  */
-export const queuePrefix = (redisPrefix: string): string => `{${redisPrefix}}`;
 
-export const QUEUES = {
-  maintenance: 'maintenance',
-  /** One job per committed batch of readings: the alert rules evaluate it. */
-  evaluation: 'evaluation',
-  /** A delayed job per critical alert that paged: escalates it if nobody took it in time. */
-  escalation: 'escalation',
-  /** The no-data scan, run by a job scheduler. */
-  noData: 'no-data',
-} as const;
-
-/**
- * A batch's job id: the outbox row it comes from, so publishing it twice makes one job, and the
- * database's installation id, so a new database's row 1 is not taken for an old one's.
- */
-export const evaluationJobId = (installationId: string, outboxId: number): string =>
-  `outbox-${installationId}-${outboxId}`;
-
-/** A critical alert's escalation job: one per alert, so paging twice schedules once, and acknowledging can cancel it. */
-export const escalationJobId = (alertId: string): string => `escalate-${alertId}`;
-
-/**
- * Jobs that must not be dropped retry with exponential backoff capped at a minute, for about a
- * week: a database outage delays rule evaluation, it never skips it.
- */
-export const RETRY_BACKOFF = { attempts: 10_000, backoff: { type: 'capped-exponential' } } as const;
+/** The `capped-exponential` backoff of RETRY_BACKOFF: doubling from a second, capped at a minute. */
 export const retryDelay = (attemptsMade: number): number => Math.min(60_000, 1000 * 2 ** Math.max(0, attemptsMade - 1));
 
 /** Workers block on Redis and must wait out a restart rather than fail their commands. */
@@ -40,19 +16,6 @@ export const workerConnection = (redis: RedisEndpoint): ConnectionOptions => ({
   ...redis.options,
   maxRetriesPerRequest: null,
 });
-
-/** Producers fail fast: a caller gets an error to act on instead of a command queued forever. */
-export const producerConnection = (redis: RedisEndpoint): ConnectionOptions => ({
-  ...redis.options,
-  enableOfflineQueue: false,
-  maxRetriesPerRequest: 1,
-});
-
-/** Finished jobs are evidence for a while, not forever: bounded so Redis memory stays flat. */
-export const JOB_RETENTION = {
-  removeOnComplete: { age: 3600, count: 1000 },
-  removeOnFail: { age: 7 * 86_400, count: 5000 },
-} as const;
 
 /**
  * worker.close() waits for the jobs in hand, which is what a graceful stop wants, but it can also

@@ -6,7 +6,8 @@ import { storeDeviceReadings } from '@glucoboard/core/storage';
 import { createTestDatabase, openTestDatabase, patientWithDevice } from '../../core/test/support/databases.ts';
 import { freePort, runEntryPoint, waitForOk } from '../../core/test/support/processes.ts';
 import { dropRedisPrefix, TEST_REDIS_URL, uniqueRedisPrefix } from '../../core/test/support/redis.ts';
-import { MAINTENANCE_SCHEDULE, queuePrefix, QUEUES, startWorkers } from '../src/index.ts';
+import { queuePrefix, QUEUES } from '@glucoboard/core/wire';
+import { MAINTENANCE_SCHEDULE, startWorkers } from '../src/index.ts';
 
 const log = pino({ level: 'silent' });
 const cleanup: Array<() => Promise<void>> = [];

@@ -1,4 +1,4 @@
-import { swedishDayIndex } from './glucose-model.ts';
+import { swedishDayIndex } from './swedish-time.ts';
 
 /**
  * Swedish personal identity numbers (SPEC section 3: a patient's is optional, validated, stored,

@@ -1,5 +1,5 @@
 import type { Severity } from './alert-rules.ts';
-import { swedishUtcOffsetMinutes } from './glucose-model.ts';
+import { swedishUtcOffsetMinutes } from './swedish-time.ts';
 import { glucoseRange, GLUCOSE_RANGES, MGDL_PER_MMOL, type GlucoseRange } from './ranges.ts';
 import type { DeviceKind, MeterFlag, ReadingKind } from './reading.ts';
 import {

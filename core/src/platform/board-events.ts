@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { BoardEvent, BoardReading } from '../wire/board-events.ts';
 import { endRedisClient, redisClient, type RedisEndpoint } from './redis.ts';
 
 /**
@@ -11,19 +12,17 @@ import { endRedisClient, redisClient, type RedisEndpoint } from './redis.ts';
  * away longer resync from the API (GET /api/alerts) anyway.
  */
 
-export interface BoardMessage {
+export type BoardMessage = BoardEvent & {
   /** The teams whose boards get it (the responsible team, and the escalation target once escalated). */
   teamIds: string[];
-  event: string;
-  payload: unknown;
-}
+};
 
 /**
  * Many `reading` events at once (one committed flush): one stream entry instead of one broadcast
  * per reading, each server then emits every reading to its team's room on its own sockets.
  */
 export interface ReadingsMessage {
-  readings: ReadonlyArray<{ teamId: string }>;
+  readings: readonly BoardReading[];
 }
 
 const STREAM_CAP = 10_000;

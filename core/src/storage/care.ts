@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { TeamRole } from '../domain/care-team.ts';
 import type { DeviceKind } from '../domain/reading.ts';
 import type { TargetProfile } from '../domain/targets.ts';
 
@@ -56,7 +57,7 @@ export async function countUsers(db: pg.Pool): Promise<number> {
   return (await db.query<{ n: number }>('select count(*)::int as n from users')).rows[0]!.n;
 }
 
-export type TeamRole = 'nurse' | 'physician' | 'admin';
+export type { TeamRole };
 
 export async function addMember(
   db: pg.Pool | pg.PoolClient,

@@ -1,25 +1,8 @@
 import type pg from 'pg';
-import type { MealMarker, MeterFlag, ReadingKind } from '../domain/reading.ts';
+import type { EvaluationBatch } from '../wire/queues.ts';
 
-/** One newly stored reading, as the rule evaluation needs it. */
-export interface EvaluationReading {
-  patientId: string;
-  /** null for a manual entry. */
-  deviceId: string | null;
-  seq: number | null;
-  source: 'device' | 'manual';
-  measuredAt: string;
-  mmol: number | null;
-  flag: MeterFlag | null;
-  kind: ReadingKind;
-  meal: MealMarker | null;
-}
-
-/** The readings one write stored (never its duplicates: those were evaluated before). */
-export interface EvaluationBatch {
-  receivedAt: string;
-  readings: EvaluationReading[];
-}
+/** An outbox row holds an evaluation job's batch, the contract of core/src/wire/queues.ts. */
+export type { EvaluationBatch, EvaluationReading } from '../wire/queues.ts';
 
 export interface PendingEvaluation {
   id: number;

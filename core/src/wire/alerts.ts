@@ -71,12 +71,3 @@ export const snoozeView = z
   })
   .meta({ id: 'SnoozeView' });
 export type SnoozeView = z.infer<typeof snoozeView>;
-
-/** The board's Socket.IO events that carry alerts. */
-export const BOARD_EVENTS = {
-  reading: 'reading',
-  alert: 'alert',
-  alertUpdated: 'alert:updated',
-  patientUpdated: 'patient:updated',
-} as const;
-export type BoardEventName = (typeof BOARD_EVENTS)[keyof typeof BOARD_EVENTS];

@@ -6,3 +6,5 @@ export * from './summary.ts';
 export * from './board.ts';
 export * from './csv.ts';
 export * from './nightscout.ts';
+export * from './board-events.ts';
+export * from './queues.ts';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ALERT_RULES } from '../domain/alert-rules.ts';
+import { TEAM_ROLES } from '../domain/care-team.ts';
 import { parseIdentityNumber } from '../domain/identity-number.ts';
 import { targetProfileView } from './summary.ts';
 
@@ -115,7 +116,7 @@ export const newUserBody = z
   .meta({ id: 'NewUser', description: 'A local user account (POST /api/users)' });
 export type NewUser = z.infer<typeof newUserBody>;
 
-export const TEAM_ROLES = ['nurse', 'physician', 'admin'] as const;
+export { TEAM_ROLES, type TeamRole } from '../domain/care-team.ts';
 
 export const newMembershipBody = z
   .strictObject({ userId: id, role: z.enum(TEAM_ROLES) })
@@ -141,6 +142,26 @@ export const patientUpdateBody = z
   .strictObject({ name: displayName.optional(), ...patientFields })
   .meta({ id: 'PatientUpdate', description: 'Changes to a patient (PATCH /api/patients/:id); absent fields stay' });
 export type PatientUpdate = z.infer<typeof patientUpdateBody>;
+
+/** A patient as the API answers it, and as `patient:updated` tells the boards. */
+export const patientView = z.object({
+  id: z.string(),
+  name: z.string(),
+  teamId: z.string(),
+  labels: z.array(z.string()),
+  identityNumber: z
+    .string()
+    .nullable()
+    .describe('In full to members of the responsible team; masked for teams with read access or an escalation'),
+  responsiblePhysicianId: z.string().nullable(),
+  targetProfile: targetProfileView,
+  lastReviewedAt: z.string().nullable(),
+  lastReviewedBy: z.string().nullable(),
+  access: z
+    .enum(['responsible', 'granted', 'escalation', 'sysadmin'])
+    .describe("How the caller reaches the patient; escalation: an escalated alert's target team, until it resolves"),
+});
+export type PatientView = z.infer<typeof patientView>;
 
 const THRESHOLD_ORDER = ['urgentLow', 'low', 'high', 'urgentHigh'] as const;
 

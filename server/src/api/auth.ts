@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { SignInThrottle } from '../access/sign-in-throttle.ts';
 import { hashSecret, verifySecret } from '@glucoboard/core/platform';
 import { passwordAccount, userProfile, type PasswordAccount, type UserProfile } from '@glucoboard/core/storage';
-import { loginBody } from '@glucoboard/core/wire';
+import { loginBody, TEAM_ROLES } from '@glucoboard/core/wire';
 import { closeSession, SESSION_COOKIE, startSession } from '../access/sessions.ts';
 import { recordAudit, userActor } from '../audit/trail.ts';
 import { ApiError } from '../http/errors.ts';
@@ -14,7 +14,7 @@ const meSchema = z.object({
   email: z.string(),
   name: z.string(),
   sysadmin: z.boolean(),
-  teams: z.array(z.object({ id: z.string(), name: z.string(), role: z.enum(['nurse', 'physician', 'admin']) })),
+  teams: z.array(z.object({ id: z.string(), name: z.string(), role: z.enum(TEAM_ROLES) })),
 });
 
 // Unknown accounts are checked against this hash too, so a reply's timing does not tell whether

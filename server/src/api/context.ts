@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Database } from '@glucoboard/core/storage';
+import type { BoardReading } from '@glucoboard/core/wire';
 import type { OidcLogin } from '../access/oidc.ts';
 import type { SessionPolicy } from '../access/sessions.ts';
 import type { GatewayDependencies } from './gateway.ts';
@@ -28,6 +29,6 @@ export interface LiveAccess {
   membershipChanged(userId: string, teamId: string, member: boolean): void;
   sessionEnded(sessionId: string): void;
   /** Committed readings to the responsible team's boards. */
-  publishReadings(readings: ReadonlyArray<{ teamId: string }>): void;
+  publishReadings(readings: readonly BoardReading[]): void;
   deviceCredentialsChanged(deviceId: string): Promise<void>;
 }

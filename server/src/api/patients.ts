@@ -25,7 +25,7 @@ import {
   readingsRangeQuery,
   thresholdsBody,
   BOARD_EVENTS,
-  targetProfileView,
+  patientView,
 } from '@glucoboard/core/wire';
 import { patientAccess, teamAccess, type PatientAccess } from '../access/policy.ts';
 import type { SignedInUser } from '../access/sessions.ts';
@@ -34,24 +34,6 @@ import { ApiError, notFound } from '../http/errors.ts';
 import { route, type RouteSpec } from '../http/routes.ts';
 import type { ApiDependencies } from './context.ts';
 import { tellBoards } from './tell-boards.ts';
-
-export const patientSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  teamId: z.string(),
-  labels: z.array(z.string()),
-  identityNumber: z
-    .string()
-    .nullable()
-    .describe('In full to members of the responsible team; masked for teams with read access or an escalation'),
-  responsiblePhysicianId: z.string().nullable(),
-  targetProfile: targetProfileView,
-  lastReviewedAt: z.string().nullable(),
-  lastReviewedBy: z.string().nullable(),
-  access: z
-    .enum(['responsible', 'granted', 'escalation', 'sysadmin'])
-    .describe("How the caller reaches the patient; escalation: an escalated alert's target team, until it resolves"),
-});
 
 /** The identity number is shown in full only to the responsible team (SPEC: "shown only to members"). */
 function present(row: PatientRecord, via: PatientAccess['via']) {
@@ -114,7 +96,7 @@ export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
       summary: "Patients the caller may see (responsible team's or granted), optionally of one team",
       signedIn: true,
       query: z.strictObject({ teamId: z.uuid().optional() }),
-      responses: { 200: { description: 'Patients', schema: z.object({ patients: z.array(patientSchema) }) } },
+      responses: { 200: { description: 'Patients', schema: z.object({ patients: z.array(patientView) }) } },
       async handle({ user, query, origin }) {
         const rows = await visiblePatients(user, query.teamId);
         const teamOf = new Map(rows.map((r) => [r.id, r.teamId]));
@@ -134,7 +116,7 @@ export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
       summary: 'Register a patient with a responsible team (team admin)',
       signedIn: true,
       body: newPatientBody,
-      responses: { 201: { description: 'Created', schema: patientSchema } },
+      responses: { 201: { description: 'Created', schema: patientView } },
       async handle({ user, body, origin }) {
         await teamAccess(db, user, body.teamId, 'admin');
         await physicianInTeam(body.responsiblePhysicianId, body.teamId);
@@ -156,7 +138,7 @@ export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
       summary: 'One patient',
       signedIn: true,
       params: { id: 'uuid' },
-      responses: { 200: { description: 'The patient', schema: patientSchema } },
+      responses: { 200: { description: 'The patient', schema: patientView } },
       async handle({ user, params, origin }) {
         const access = await patientAccess(db, user, params.id!, 'read');
         await recordPatientEvent(db, 'patient.read', user.userId, access, origin);
@@ -171,7 +153,7 @@ export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
       signedIn: true,
       params: { id: 'uuid' },
       body: patientUpdateBody,
-      responses: { 200: { description: 'The changed patient', schema: patientSchema } },
+      responses: { 200: { description: 'The changed patient', schema: patientView } },
       async handle({ user, params, body, origin }) {
         const access = await patientAccess(db, user, params.id!, 'admin');
         await physicianInTeam(body.responsiblePhysicianId, access.teamId);
@@ -234,7 +216,7 @@ export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
       summary: 'Mark the patient reviewed now by the caller (members of the responsible team)',
       signedIn: true,
       params: { id: 'uuid' },
-      responses: { 200: { description: 'The patient', schema: patientSchema } },
+      responses: { 200: { description: 'The patient', schema: patientView } },
       async handle({ user, params, origin }) {
         const access = await patientAccess(db, user, params.id!, 'care');
         await markReviewed(db, access.patientId, user.userId);

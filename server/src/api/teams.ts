@@ -15,7 +15,14 @@ import {
   updateTeamDefaults,
   usersByEmail,
 } from '@glucoboard/core/storage';
-import { newMembershipBody, newTeamBody, newUserBody, teamThresholdsBody, teamUpdateBody } from '@glucoboard/core/wire';
+import {
+  newMembershipBody,
+  newTeamBody,
+  newUserBody,
+  TEAM_ROLES,
+  teamThresholdsBody,
+  teamUpdateBody,
+} from '@glucoboard/core/wire';
 import { accountReach, isAnyTeamAdmin, teamAccess } from '../access/policy.ts';
 import type { SignedInUser } from '../access/sessions.ts';
 import { recordAudit, userActor } from '../audit/trail.ts';
@@ -28,7 +35,7 @@ const teamSchema = z.object({
   name: z.string(),
   escalationTeamId: z.string().nullable(),
   escalateAfterMinutes: z.number(),
-  role: z.enum(['nurse', 'physician', 'admin']).nullable(),
+  role: z.enum(TEAM_ROLES).nullable(),
 });
 
 const uniqueViolation = (err: unknown, constraint: string) =>

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { demoClinic, demoHistory } from '@glucoboard/core/domain';
+import { demoClinic, demoHistory } from '@glucoboard/core/simulation';
 import { hashDeviceToken, hashSecret, newSecret } from '@glucoboard/core/platform';
 import {
   addMember,

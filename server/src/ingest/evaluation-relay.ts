@@ -1,15 +1,7 @@
-import { Queue } from 'bullmq';
 import type { Logger } from 'pino';
-import type { RedisEndpoint } from '@glucoboard/core/platform';
+import { producerQueue, type ProducerQueue, type RedisEndpoint } from '@glucoboard/core/platform';
 import { installationId, markEvaluationsPublished, pendingEvaluations, type Database } from '@glucoboard/core/storage';
-import {
-  evaluationJobId,
-  JOB_RETENTION,
-  producerConnection,
-  queuePrefix,
-  QUEUES,
-  RETRY_BACKOFF,
-} from '@glucoboard/workers';
+import { evaluationJobId, JOB_RETENTION, QUEUES, RETRY_BACKOFF } from '@glucoboard/core/wire';
 
 export interface RelayOptions {
   /** Outbox rows published per round. */
@@ -32,7 +24,7 @@ export interface RelayOptions {
  * out again. Nothing committed is ever skipped.
  */
 export class EvaluationRelay {
-  readonly queue: Queue;
+  readonly queue: ProducerQueue<'evaluation'>;
   readonly #db: Database;
   readonly #log: Logger;
   readonly #batchSize: number;
@@ -54,11 +46,7 @@ export class EvaluationRelay {
     this.#retryMs = options.retryMs ?? 500;
     this.#maxRetryMs = options.maxRetryMs ?? 30_000;
     this.#republishAfterMs = options.republishAfterMs ?? 5 * 60_000;
-    this.queue = new Queue(QUEUES.evaluation, {
-      connection: producerConnection(redis),
-      prefix: queuePrefix(redisPrefix),
-    });
-    this.queue.on('error', (err) => log.warn({ err: err.message }, 'evaluation queue error'));
+    this.queue = producerQueue(QUEUES.evaluation, redis, redisPrefix, log);
     this.#sweep = setInterval(() => this.kick(), options.sweepMs ?? 5000);
     this.#sweep.unref();
   }

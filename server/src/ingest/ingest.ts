@@ -1,6 +1,5 @@
-import type { MeterFlag, ReadingKind } from '@glucoboard/core/domain';
 import type { DeviceReadingToStore, StoreOutcome } from '@glucoboard/core/storage';
-import { validateReadingsBatch, type RejectedReading } from '@glucoboard/core/wire';
+import { validateReadingsBatch, type BoardReading, type RejectedReading } from '@glucoboard/core/wire';
 import type { VerifiedDevice } from '../realtime/device-cache.ts';
 import { OverloadedError } from './batch-writer.ts';
 import type { IngestMetrics } from './metrics.ts';
@@ -18,22 +17,11 @@ export type ReadingsAck =
       retryAfterMs?: number;
     };
 
-/** A reading as the board receives it (`reading` event). */
-export interface BoardReading {
-  patientId: string;
-  teamId: string;
-  measuredAt: string;
-  mmol: number | null;
-  flag: MeterFlag | null;
-  kind: ReadingKind;
-  source: 'device' | 'manual' | 'import';
-}
-
 export interface IngestDependencies {
   /** Group commit: resolves once the readings are durably committed. */
   writer: { submit(readings: DeviceReadingToStore[]): Promise<StoreOutcome[]> };
   /** After commit: live `reading` events for the responsible team's boards. */
-  publish(readings: BoardReading[]): void;
+  publish(readings: readonly BoardReading[]): void;
   metrics: IngestMetrics;
   now?: () => number;
 }

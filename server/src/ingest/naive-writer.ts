@@ -1,11 +1,11 @@
-import type { Queue } from 'bullmq';
+import type { ProducerQueue } from '@glucoboard/core/platform';
 import {
   storeDeviceReadings,
   type Database,
   type DeviceReadingToStore,
   type StoreOutcome,
 } from '@glucoboard/core/storage';
-import { JOB_RETENTION, RETRY_BACKOFF } from '@glucoboard/workers';
+import { JOB_RETENTION, RETRY_BACKOFF } from '@glucoboard/core/wire';
 import { toEvaluation, UnavailableError } from './batch-writer.ts';
 
 /**
@@ -17,7 +17,7 @@ export class NaiveWriter {
   #queuedRows = 0;
   constructor(
     private readonly db: Pick<Database, 'pool'>,
-    private readonly queue: Queue,
+    private readonly queue: ProducerQueue<'evaluation'>,
   ) {}
 
   get queuedRows(): number {

@@ -1,9 +1,10 @@
 import type { Namespace, Socket } from 'socket.io';
 import type { Logger } from 'pino';
 import type { Database } from '@glucoboard/core/storage';
+import type { BoardClientToServer, BoardServerToClient } from '@glucoboard/core/wire';
 import { cookieValue, liveSessions, resolveSession, SESSION_COOKIE, type SessionPolicy } from '../access/sessions.ts';
 import { crossSiteRefusal } from '../access/csrf.ts';
-import { membershipsOf } from '../access/teams.ts';
+import { membershipsOf } from '@glucoboard/core/storage';
 import { ChangeCounter } from './change-counter.ts';
 import { HandshakeError, unavailable } from './errors.ts';
 import { sessionRoom, teamRoom, userRoom } from './rooms.ts';
@@ -20,6 +21,15 @@ export interface BoardSocketData {
 
 /** Told to every other server, so their handshakes in flight re-read memberships. */
 const MEMBERSHIP_CHANGED = 'glucoboard:membership-changed';
+
+/** Between the servers of one installation (serverSideEmit). */
+interface BoardServerSide {
+  [MEMBERSHIP_CHANGED]: () => void;
+}
+
+/** `/board` with its events typed: what the browser hears is the contract of core/src/wire/board-events.ts. */
+export type BoardNamespace = Namespace<BoardClientToServer, BoardServerToClient, BoardServerSide, BoardSocketData>;
+type BoardSocket = Socket<BoardClientToServer, BoardServerToClient, BoardServerSide, BoardSocketData>;
 
 export interface Board {
   membershipChanged(userId: string, teamId: string, member: boolean): void;
@@ -49,7 +59,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * watching every team's patients live; she joins a team to do that.
  */
 export function setupBoard(
-  nsp: Namespace,
+  nsp: BoardNamespace,
   deps: { db: Database; sessionPolicy: SessionPolicy; sessionCheckMs: number; log: Logger },
 ): Board {
   const { db, log } = deps;
@@ -58,7 +68,7 @@ export function setupBoard(
   const opened = new Map<string, number>();
 
   /** Counts the board against its session until it disconnects, or refuses it over the cap. */
-  function holdPlace(socket: Socket, sessionId: string): HandshakeError | undefined {
+  function holdPlace(socket: BoardSocket, sessionId: string): HandshakeError | undefined {
     const count = opened.get(sessionId) ?? 0;
     if (count >= BOARDS_PER_SESSION) {
       return new HandshakeError(
@@ -97,7 +107,7 @@ export function setupBoard(
     );
   });
 
-  async function authenticate(socket: Socket): Promise<BoardSocketData> {
+  async function authenticate(socket: BoardSocket): Promise<BoardSocketData> {
     const headers = socket.handshake.headers;
     const crossSite = crossSiteRefusal({
       secFetchSite: headers['sec-fetch-site'] as string | undefined,
@@ -125,7 +135,7 @@ export function setupBoard(
   // Joining here, in the same tick as the middleware's last read (Socket.IO connects the socket
   // on process.nextTick after next()), leaves no gap for a membership change to slip through.
   nsp.on('connection', (socket) => {
-    const data = socket.data as BoardSocketData;
+    const data = socket.data;
     void socket.join([userRoom(data.userId), sessionRoom(data.sessionId), ...data.teamIds.map(teamRoom)]);
     log.debug({ userId: data.userId, teams: data.teamIds.length }, 'board connected');
     // A board open past its session's absolute expiry is closed, as an HTTP request would be refused.

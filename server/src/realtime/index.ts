@@ -7,12 +7,14 @@ import {
   followBoardEvents,
   publishReadingsToBoards,
   redisClient,
+  type BoardMessage,
   type RedisEndpoint,
 } from '@glucoboard/core/platform';
 import type { Database } from '@glucoboard/core/storage';
+import type { BoardReading } from '@glucoboard/core/wire';
 import type { SessionPolicy } from '../access/sessions.ts';
 import { createStreamsAdapter } from './adapter.ts';
-import { BOARD_NAMESPACE, setupBoard } from './board.ts';
+import { BOARD_NAMESPACE, setupBoard, type BoardNamespace } from './board.ts';
 import type { Redis } from 'ioredis';
 import { DeviceAuthThrottle, RedisFailureCounter } from './auth-throttle.ts';
 import type { DeviceCacheOptions } from './device-cache.ts';
@@ -64,7 +66,7 @@ export interface Realtime {
   /** Gateways over HTTP authenticate like meters on /devices (same check, cache and throttle). */
   authenticateDevice(attempt: DeviceAttempt): Promise<DeviceAdmission>;
   /** Committed readings to the boards of their responsible team (`reading` events). */
-  publishReadings(readings: ReadonlyArray<{ teamId: string }>): void;
+  publishReadings(readings: readonly BoardReading[]): void;
   /**
    * Call after a device was revoked or its token replaced (committed): every server forgets its
    * cached verifications and drops the device's live sockets. Resolves when every known server
@@ -102,12 +104,12 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
   }
   const { devices, board, unregisterMetrics } = wired;
   // Alert events from the workers (any process) to this server's own board sockets.
-  const boards = io.of(BOARD_NAMESPACE).local;
+  const boards = (io.of(BOARD_NAMESPACE) as BoardNamespace).local;
   const boardEvents = followBoardEvents(options.redis, options.redisPrefix, options.log, (message) => {
     if ('readings' in message) {
       for (const reading of message.readings) boards.to(teamRoom(reading.teamId)).emit('reading', reading);
     } else {
-      boards.to(message.teamIds.map(teamRoom)).emit(message.event, message.payload);
+      emitToTeams(boards, message);
     }
   });
   try {
@@ -150,6 +152,15 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
   };
 }
 
+/**
+ * One board event to its teams' rooms. TypeScript cannot tie a union's event to its own payload
+ * in one emit() call; BoardMessage pairs them (core/src/wire/board-events.ts), so this is sound.
+ */
+function emitToTeams(boards: BoardNamespace['local'], message: BoardMessage): void {
+  const { event, payload } = message as Extract<BoardMessage, { event: 'alert' }>;
+  boards.to(message.teamIds.map(teamRoom)).emit(event, payload);
+}
+
 function wire(io: Server, options: RealtimeOptions, redis: Redis) {
   const { db, log } = options;
   const metrics = registerRealtimeMetrics(options.metrics, io);
@@ -167,7 +178,7 @@ function wire(io: Server, options: RealtimeOptions, redis: Redis) {
     }),
     metrics: metrics.devices,
   });
-  const board = setupBoard(io.of(BOARD_NAMESPACE), {
+  const board = setupBoard(io.of(BOARD_NAMESPACE) as BoardNamespace, {
     db,
     sessionPolicy: options.sessionPolicy,
     sessionCheckMs: options.boardSessionCheckMs ?? 30_000,

@@ -9,9 +9,11 @@ import type {
   AlertView,
   AmbulatoryProfileView,
   BoardPatientView,
+  BoardReading,
   BoardView,
   GlucoseSummaryView,
   SnoozeView,
+  TeamRole,
 } from '@glucoboard/core/wire';
 
 export type {
@@ -25,7 +27,7 @@ export type {
 };
 
 export type TargetProfile = BoardPatientView['targetProfile'];
-export type Role = 'nurse' | 'physician' | 'admin';
+export type Role = TeamRole;
 export type AckAction = 'phone' | 'video' | 'visit' | 'none';
 export type AlertRule = AlertView['rule'];
 export type MeterFlag = 'LO' | 'HI';
@@ -69,15 +71,7 @@ export interface Reading {
 }
 
 /** What the `/board` socket's `reading` event carries. */
-export interface LiveReading {
-  patientId: string;
-  teamId: string;
-  measuredAt: string;
-  mmol: number | null;
-  flag: MeterFlag | null;
-  kind: 'bgm' | 'cgm' | 'control';
-  source: 'device' | 'manual' | 'import';
-}
+export type LiveReading = BoardReading;
 
 export const THRESHOLD_KEYS = ['urgentLow', 'low', 'high', 'urgentHigh'] as const;
 export type ThresholdKey = (typeof THRESHOLD_KEYS)[number];

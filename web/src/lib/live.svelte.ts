@@ -1,4 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
+import type { BoardClientToServer, BoardServerToClient, PatientView } from '@glucoboard/core/wire';
 import type { AlertView, LiveReading } from './api';
 import { connectionState, type ConnectionState } from './connection';
 
@@ -7,7 +8,7 @@ export interface LiveHandlers {
   onConnect(): void;
   onReading(reading: LiveReading): void;
   onAlert(alert: AlertView): void;
-  onPatientUpdated(payload: unknown): void;
+  onPatientUpdated(patient: PatientView): void;
   /** The server refused or dropped the socket: the session may have ended. */
   onRefused(): void;
 }
@@ -37,13 +38,16 @@ export class LiveLink {
     }),
   );
 
-  readonly #socket: Socket;
+  readonly #socket: Socket<BoardServerToClient, BoardClientToServer>;
   readonly #cleanup: Array<() => void> = [];
   #retry: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
   constructor(handlers: LiveHandlers) {
-    const socket = io('/board', { transports: ['websocket'], reconnectionDelayMax: 10_000 });
+    const socket: Socket<BoardServerToClient, BoardClientToServer> = io('/board', {
+      transports: ['websocket'],
+      reconnectionDelayMax: 10_000,
+    });
     this.#socket = socket;
     socket.on('connect', () => {
       this.connected = true;
@@ -60,10 +64,10 @@ export class LiveLink {
       this.downSince ??= Date.now();
       if (!socket.active) this.#refused(handlers);
     });
-    socket.on('reading', (reading: LiveReading) => handlers.onReading(reading));
-    socket.on('alert', (alert: AlertView) => handlers.onAlert(alert));
-    socket.on('alert:updated', (alert: AlertView) => handlers.onAlert(alert));
-    socket.on('patient:updated', (payload: unknown) => handlers.onPatientUpdated(payload));
+    socket.on('reading', (reading) => handlers.onReading(reading));
+    socket.on('alert', (alert) => handlers.onAlert(alert));
+    socket.on('alert:updated', (alert) => handlers.onAlert(alert));
+    socket.on('patient:updated', (patient) => handlers.onPatientUpdated(patient));
 
     const online = () => (this.online = true);
     const offline = () => (this.online = false);

@@ -7,12 +7,10 @@ import {
   MODEL_BOUNDS,
   PATIENT_PROFILES,
   sensorReading,
-  swedishDayIndex,
-  swedishLocalTime,
-  swedishUtcOffsetMinutes,
   type GlucoseProfile,
-} from '../../src/domain/glucose-model.ts';
-import { seededRandom } from '../../src/domain/random.ts';
+} from '../../src/simulation/glucose-model.ts';
+import { seededRandom } from '../../src/simulation/random.ts';
+import { swedishDayIndex, swedishLocalTime } from '../../src/domain/swedish-time.ts';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -177,15 +175,6 @@ describe('glucose model', () => {
       const nominal = swedishLocalTime(swedishDayIndex(START.getTime()) + Math.floor(i / 3), [7, 12, 18][i % 3]!);
       expect(Math.abs(meal.at.getTime() - nominal)).toBeLessThanOrEqual(75 * MINUTE);
     });
-  });
-});
-
-describe('Swedish local time', () => {
-  it('switches to summer time and back at 01:00 UTC on the last Sundays of March and October', () => {
-    expect(swedishUtcOffsetMinutes(new Date('2025-03-30T00:59:59Z'))).toBe(60);
-    expect(swedishUtcOffsetMinutes(new Date('2025-03-30T01:00:00Z'))).toBe(120);
-    expect(swedishUtcOffsetMinutes(new Date('2025-10-26T00:59:59Z'))).toBe(120);
-    expect(swedishUtcOffsetMinutes(new Date('2025-10-26T01:00:00Z'))).toBe(60);
   });
 });
 

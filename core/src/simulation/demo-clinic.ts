@@ -1,16 +1,16 @@
+import type { TeamRole } from '../domain/care-team.ts';
+import type { DeviceKind, DeviceReading, MealMarker, ReadingKind } from '../domain/reading.ts';
+import { swedishDayIndex, swedishLocalTime } from '../domain/swedish-time.ts';
 import {
   createGlucoseModel,
   meterReading,
   PATIENT_PROFILES,
   sensorReading,
-  swedishDayIndex,
-  swedishLocalTime,
   type GlucoseModel,
   type GlucoseProfile,
   type PatientProfileName,
 } from './glucose-model.ts';
 import { normal, seededRandom, seedFor } from './random.ts';
-import type { DeviceKind, DeviceReading, MealMarker, ReadingKind } from './reading.ts';
 
 /**
  * The demo clinic seeded on the first `npm start`: a hospital diabetes clinic and a municipal
@@ -26,7 +26,7 @@ export const DEMO_EMAIL_DOMAIN = 'demo.glucoboard.se';
 export interface DemoMember {
   email: string;
   name: string;
-  role: 'nurse' | 'physician' | 'admin';
+  role: TeamRole;
 }
 
 export interface DemoPatient {

@@ -5,9 +5,9 @@ import {
   demoClinic,
   demoHistory,
   type DemoPatient,
-} from '../../src/domain/demo-clinic.ts';
-import { swedishDayIndex } from '../../src/domain/glucose-model.ts';
+} from '../../src/simulation/demo-clinic.ts';
 import type { DeviceReading } from '../../src/domain/reading.ts';
+import { swedishDayIndex } from '../../src/domain/swedish-time.ts';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
