@@ -139,6 +139,21 @@ describe('Nightscout API v3 (AndroidAPS NSClientV3)', () => {
     const after = await nightscout(url(), `/api/v3/treatments/history/${newest}`, { headers: bearer });
     expect(after.body).toEqual({ status: 200, result: [] });
 
+    // AndroidAPS's device status carries the phone's battery: it becomes the device's.
+    const status3 = await nightscout(url(), '/api/v3/devicestatus', {
+      body: {
+        app: 'AAPS',
+        device: 'openaps://samsung SM-G970F',
+        date: Date.now() - 1000,
+        uploaderBattery: 77,
+        isCharging: false,
+      },
+      headers: bearer,
+    });
+    expect(status3.status).toBe(201);
+    const devices = await team.admin.get(`/api/patients/${team.patientId}/devices`);
+    expect(devices.body.devices.find((d: { deviceId: string }) => d.deviceId === 'aaps-phone').batteryPercent).toBe(77);
+
     const lastModified = await nightscout(url(), '/api/v3/lastModified', { headers: bearer });
     expect(lastModified.body.result.collections).toMatchObject({ treatments: newest, entries: expect.any(Number) });
     const status = await nightscout(url(), '/api/v3/status', { headers: bearer });

@@ -4,6 +4,7 @@ import {
   nightscoutDocument,
   nightscoutHistory,
   nightscoutLastModified,
+  recordUploaderStatus,
   searchNightscoutDocuments,
   storeNightscoutDocuments,
   NIGHTSCOUT_FIELD,
@@ -12,7 +13,14 @@ import {
   type NightscoutFilter,
   type StoredNightscoutDocument,
 } from '@glucoboard/core/storage';
-import { objectIdFor, parseDateString, prepareV3Document, V3_MAX_LIMIT, V3_MESSAGES } from '@glucoboard/core/wire';
+import {
+  objectIdFor,
+  parseDateString,
+  prepareV3Document,
+  uploaderBattery,
+  V3_MAX_LIMIT,
+  V3_MESSAGES,
+} from '@glucoboard/core/wire';
 import { throttled, type NightscoutAuthenticator } from './auth.ts';
 import { acceptEntries, type Ingest } from './entries.ts';
 import { DEVICE_PERMISSIONS, NIGHTSCOUT_VERSION } from './v1.ts';
@@ -190,6 +198,7 @@ export function nightscoutV3(deps: V3Dependencies): Router {
       collection === 'treatments'
         ? `${String(doc['eventType'] ?? '<none>')}|${String(doc['date'])}`
         : `${String(doc['device'])}|${String(doc['date'])}`;
+    if (collection === 'devicestatus') await recordUploaderStatus(db, device.deviceId, uploaderBattery(doc));
     const [stored] = await storeNightscoutDocuments(db, [
       {
         collection,
