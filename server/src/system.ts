@@ -15,7 +15,7 @@ import {
   type StopStep,
 } from '@glucoboard/core/platform';
 import { installationId, migrate, openDatabase, type Database } from '@glucoboard/core/storage';
-import { escalationJobId, QUEUES, type BoardReading } from '@glucoboard/core/wire';
+import { escalationJobId, QUEUES } from '@glucoboard/core/wire';
 import { startWorkers, type Workers } from '@glucoboard/workers';
 import { createOidcLogin } from './access/oidc.ts';
 import type { LiveAccess } from './api/context.ts';
@@ -25,12 +25,8 @@ import { ensureAdmin } from './bootstrap/admin.ts';
 import { seedDemoClinic } from './bootstrap/demo.ts';
 import { startDemoMeters } from './bootstrap/demo-meters.ts';
 import { readiness } from './health.ts';
-import { BatchWriter } from './ingest/batch-writer.ts';
-import { EvaluationRelay } from './ingest/evaluation-relay.ts';
-import { NaiveWriter } from './ingest/naive-writer.ts';
-import { ingestReadings } from './ingest/ingest.ts';
-import { ingestMetrics } from './ingest/metrics.ts';
-import { attachRealtime, type Realtime, type VerifiedDevice } from './realtime/index.ts';
+import { readingPipeline } from './ingest/pipeline.ts';
+import { attachRealtime, type Realtime } from './realtime/index.ts';
 
 export interface RunningSystem {
   /** http://host:port the server listens on. */
@@ -86,35 +82,9 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
       stops.push(step('workers', () => workers!.close()));
     }
 
-    // Group commit of device readings; after the HTTP server (stopped first), before the database.
-    const readingMetrics = ingestMetrics(metrics, () => writer);
-    const writer =
-      config.ingestMode === 'naive'
-        ? naiveWriter(db, redis, redisPrefix, log)
-        : new BatchWriter(db, {
-            concurrency: db.backend === 'embedded' ? 1 : 4,
-            onFlush: (ms) => readingMetrics.observeWrite(ms),
-          });
-    stops.push(step('reading writer', () => writer.close()));
-    // The outbox's other half: committed batches become evaluation jobs (the naive writer enqueues its own).
-    const relay =
-      config.ingestMode === 'group'
-        ? new EvaluationRelay(db, redis, redisPrefix, log, {
-            republishAfterMs: config.alertJobs.republishAfterMs,
-            sweepMs: Math.min(5000, config.alertJobs.republishAfterMs),
-          })
-        : undefined;
-    if (relay) {
-      stops.push(step('evaluation relay', () => relay.close()));
-      relay.kick(); // rows a previous run left behind
-    }
-    /** After every commit of readings: evaluate them soon, and show them on the boards now. */
-    const readingsCommitted = (readings: readonly BoardReading[]) => {
-      relay?.kick();
-      realtime?.publishReadings(readings);
-    };
-    const ingest = (device: VerifiedDevice, payload: unknown) =>
-      ingestReadings({ writer, metrics: readingMetrics, publish: readingsCommitted }, device, payload);
+    // A reading's way: device -> validation -> group commit -> ack -> evaluation and boards.
+    const readings = readingPipeline({ db, redis, redisPrefix, config, metrics, log });
+    stops.push(...readings.stops);
 
     // Acknowledging an alert cancels its pending escalation job.
     const escalations = producerQueue(QUEUES.escalation, redis, redisPrefix, log);
@@ -135,7 +105,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
     const live: LiveAccess = {
       membershipChanged: (userId, teamId, member) => realtime?.membershipChanged(userId, teamId, member),
       sessionEnded: (sessionId) => realtime?.sessionEnded(sessionId),
-      publishReadings: readingsCommitted,
+      publishReadings: readings.committed,
       deviceCredentialsChanged: async (deviceId) => realtime?.deviceCredentialsChanged(deviceId),
     };
     const api = apiRouter({
@@ -150,7 +120,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
       alerting,
       gateway: {
         authenticateDevice: async (credentials) => (realtime ? realtime.authenticateDevice(credentials) : null),
-        ingest,
+        ingest: readings.ingest,
       },
     });
     const app = createApp({
@@ -183,8 +153,9 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
       metrics,
       sessionPolicy: config.sessionPolicy,
       boardSessionCheckMs: config.boardSessionCheckMs,
-      onReadings: ingest,
+      onReadings: readings.ingest,
     });
+    readings.showOn(realtime);
     // Runs before the HTTP server's stop above: readiness turns 503, then sockets close.
     stops.push(
       step('realtime', async () => {
@@ -205,11 +176,4 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
     await stopAll();
     throw err;
   }
-}
-
-/** INGEST_MODE=naive: the benchmark's baseline, with its own evaluation queue producer. */
-function naiveWriter(db: Database, redis: RedisEndpoint, redisPrefix: string, log: Logger): NaiveWriter {
-  const queue = producerQueue(QUEUES.evaluation, redis, redisPrefix, log);
-  const writer = new NaiveWriter(db, queue);
-  return Object.assign(writer, { close: () => queue.close() });
 }
