@@ -262,6 +262,35 @@ describe.each(BACKENDS)('Nightscout API v1: credentials and entries into the pip
     ]);
   });
 
+  it("keeps Loop's profile upload (POST, then PUT by _id) and serves it back", async () => {
+    const auth = { 'api-secret': sha1(cgm.token) };
+    const profile = {
+      defaultProfile: 'Default',
+      startDate: new Date(Date.now() - 3600_000).toISOString(),
+      units: 'mg/dL',
+      enteredBy: 'Loop',
+      store: { Default: { dia: 6, timezone: 'Europe/Stockholm', units: 'mg/dL' } },
+    };
+    const posted = await nightscout(url(), '/api/v1/profile', { body: [profile], headers: auth });
+    expect(posted.status).toBe(200);
+    const id = posted.body[0]._id as string;
+    const put = await nightscout(url(), '/api/v1/profile', {
+      method: 'PUT',
+      // Loop's edit: same _id, a new start date.
+      body: {
+        ...profile,
+        _id: id,
+        startDate: new Date(Date.now() - 1800_000).toISOString(),
+        store: { Default: { dia: 5 } },
+      },
+      headers: auth,
+    });
+    expect(put.status).toBe(200);
+    const profiles = await nightscout(url(), '/api/v1/profile.json', { headers: auth });
+    expect(profiles.body).toHaveLength(1);
+    expect(profiles.body[0]).toMatchObject({ defaultProfile: 'Default', store: { Default: { dia: 5 } } });
+  });
+
   it('cuts an uploader off at once when its device is rotated or revoked', async () => {
     const phone = await pairCgm('juggluco-phone-2');
     const jwt = (await nightscout(url(), `/api/v2/authorization/request/${phone.token}`)).body.token as string;

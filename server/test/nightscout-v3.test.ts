@@ -157,6 +157,63 @@ describe('Nightscout API v3 (AndroidAPS NSClientV3)', () => {
     const lastModified = await nightscout(url(), '/api/v3/lastModified', { headers: bearer });
     expect(lastModified.body.result.collections).toMatchObject({ treatments: newest, entries: expect.any(Number) });
     const status = await nightscout(url(), '/api/v3/status', { headers: bearer });
-    expect(status.body.result).toMatchObject({ apiVersion: expect.any(String), apiPermissions: { entries: 'cru' } });
+    expect(status.body.result.apiPermissions).toEqual({
+      entries: 'crud',
+      treatments: 'crud',
+      devicestatus: 'crud',
+      profile: 'crud',
+      food: 'crud',
+      settings: 'crud',
+    });
+  });
+
+  it('patches and soft-deletes a treatment as NSClientV3 does, and keeps profiles, food and settings', async () => {
+    const created = await nightscout(url(), '/api/v3/treatments', {
+      body: { ...aapsCarbs(Date.now() - 7200_000, 12), identifier: 'b9a4f0c2-5d1e-4c35-8d9b-2a6f3e1c0d47' },
+      headers: bearer,
+    });
+    expect(created.status).toBe(201);
+    const item = `/api/v3/treatments/${created.body.identifier}`;
+    const patched = await nightscout(url(), item, {
+      method: 'PATCH',
+      body: { notes: 'juice', carbs: 15 },
+      headers: bearer,
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toEqual({ status: 200 });
+    expect((await nightscout(url(), item, { headers: bearer })).body.result).toMatchObject({
+      carbs: 15,
+      notes: 'juice',
+    });
+    const badPatch = await nightscout(url(), item, { method: 'PATCH', body: { utcOffset: 5000 }, headers: bearer });
+    expect(badPatch.body).toEqual({ status: 400, message: 'Bad or missing utcOffset field' });
+
+    const deleted = await nightscout(url(), item, { method: 'DELETE', headers: bearer });
+    expect(deleted.status).toBe(204);
+    expect((await nightscout(url(), item, { headers: bearer })).body.result.isValid).toBe(false);
+    const gone = await nightscout(url(), item, { method: 'PATCH', body: { notes: 'late' }, headers: bearer });
+    expect(gone.status).toBe(410);
+    const missing = await nightscout(url(), '/api/v3/treatments/no-such-identifier', {
+      method: 'DELETE',
+      headers: bearer,
+    });
+    expect(missing.status).toBe(404);
+
+    // AndroidAPS's profile switch store, food and settings: stored, searched, never 404.
+    const profile = await nightscout(url(), '/api/v3/profile', {
+      body: { app: 'AAPS', date: Date.now() - 1000, defaultProfile: 'Default', store: { Default: { dia: 5 } } },
+      headers: bearer,
+    });
+    expect(profile.status).toBe(201);
+    const lastProfile = await nightscout(url(), '/api/v3/profile?sort$desc=date&limit=1', { headers: bearer });
+    expect(lastProfile.body.result[0]).toMatchObject({ defaultProfile: 'Default' });
+    expect((await nightscout(url(), '/api/v3/food?limit=100', { headers: bearer })).body).toEqual({
+      status: 200,
+      result: [],
+    });
+    expect((await nightscout(url(), '/api/v3/settings/history/0', { headers: bearer })).body).toEqual({
+      status: 200,
+      result: [],
+    });
   });
 });

@@ -10,7 +10,7 @@ import { readState } from './care.ts';
 
 type Db = pg.Pool | pg.PoolClient;
 
-export type NightscoutCollection = 'entries' | 'treatments' | 'devicestatus';
+export type NightscoutCollection = 'entries' | 'treatments' | 'devicestatus' | 'profile' | 'food' | 'settings';
 
 /** The installation's key for Nightscout lookup digests and JWTs (hex), made by migration 009. */
 export async function nightscoutKey(db: Db): Promise<string> {
@@ -223,8 +223,8 @@ export async function storeNightscoutDocuments(
 }
 
 /**
- * Stores the document, or replaces the one with its identifier or deduplication key (v1's
- * PUT /treatments): the stored version afterwards.
+ * Stores the document, or replaces the one with its identifier (or `_id`), else the one with its
+ * deduplication key (v1's PUT /treatments and /profile): the stored version afterwards.
  */
 export async function replaceNightscoutDocument(
   db: Db,
@@ -232,12 +232,23 @@ export async function replaceNightscoutDocument(
 ): Promise<StoredNightscoutDocument> {
   const params = [d.collection, d.scope, d.identifier, d.dedupeKey, d.dateMs, JSON.stringify(d.doc)];
   const replaced = await db.query<DocumentRow>(
-    `update nightscout_documents set doc = $6::jsonb, date_ms = $5, srv_modified = ${NOW_MS}
-     where (collection, scope, identifier) = ($1, $2, $3)
-        or ((collection, scope, dedupe_key) = ($1, $2, $4)
-            and not exists (select 1 from nightscout_documents where (collection, scope, identifier) = ($1, $2, $3)))
-     returning collection, scope, dedupe_key, identifier, object_id as "objectId",
-       srv_created::float8 as "srvCreated", srv_modified::float8 as "srvModified", doc`,
+    `with target as (
+       (select dedupe_key from nightscout_documents
+        where collection = $1 and scope = $2 and (identifier = $3 or object_id = $3) limit 1)
+       union all
+       (select dedupe_key from nightscout_documents where (collection, scope, dedupe_key) = ($1, $2, $4))
+       limit 1
+     )
+     update nightscout_documents d set doc = $6::jsonb, date_ms = $5, srv_modified = ${NOW_MS},
+       -- An edited time moves the document's key too, unless another document holds that key.
+       dedupe_key = case when exists (select 1 from nightscout_documents o
+                                      where (o.collection, o.scope, o.dedupe_key) = ($1, $2, $4)
+                                        and o.dedupe_key <> d.dedupe_key)
+                         then d.dedupe_key else $4 end
+     from target t
+     where (d.collection, d.scope, d.dedupe_key) = ($1, $2, t.dedupe_key)
+     returning d.collection, d.scope, d.dedupe_key, d.identifier, d.object_id as "objectId",
+       d.srv_created::float8 as "srvCreated", d.srv_modified::float8 as "srvModified", d.doc`,
     params,
   );
   const row = replaced.rows[0];
@@ -378,4 +389,46 @@ export async function treatmentsOfPatient(db: Db, patientId: string, from: Date,
     [patientId, from.getTime(), to.getTime()],
   );
   return found.rows;
+}
+
+/** Applies a v3 PATCH: the fields merged into the document, a new srvModified; false if not there. */
+export async function patchNightscoutDocument(
+  db: Db,
+  patientId: string,
+  collection: NightscoutCollection,
+  identifier: string,
+  fields: Record<string, unknown>,
+): Promise<StoredNightscoutDocument | undefined> {
+  const patched = await db.query<DocumentRow>(
+    `update nightscout_documents set doc = doc || $4::jsonb, srv_modified = ${NOW_MS},
+       date_ms = coalesce(($4::jsonb ->> 'date')::float8::bigint, date_ms)
+     where patient_id = $1 and collection = $2 and identifier = $3
+     returning identifier, object_id as "objectId", srv_created::float8 as "srvCreated",
+       srv_modified::float8 as "srvModified", doc`,
+    [patientId, collection, identifier, JSON.stringify(fields)],
+  );
+  const row = patched.rows[0];
+  return row && { ...row, created: false };
+}
+
+/** A v3 DELETE: marked `isValid: false` (Nightscout's soft delete), or removed when permanent. */
+export async function deleteNightscoutDocument(
+  db: Db,
+  patientId: string,
+  collection: NightscoutCollection,
+  identifier: string,
+  permanent: boolean,
+): Promise<boolean> {
+  const deleted = permanent
+    ? await db.query('delete from nightscout_documents where patient_id = $1 and collection = $2 and identifier = $3', [
+        patientId,
+        collection,
+        identifier,
+      ])
+    : await db.query(
+        `update nightscout_documents set doc = doc || '{"isValid": false}'::jsonb, srv_modified = ${NOW_MS}
+         where patient_id = $1 and collection = $2 and identifier = $3`,
+        [patientId, collection, identifier],
+      );
+  return (deleted.rowCount ?? 0) > 0;
 }

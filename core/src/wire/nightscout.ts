@@ -273,6 +273,24 @@ export function normalizeDeviceStatus(raw: unknown, now: number): NormalizedDocu
   };
 }
 
+/**
+ * A v1 profile (Loop and AndroidAPS upload theirs): its time is `created_at`, else `startDate`,
+ * else now; deduplicated on the identifier (`_id`), then on created_at, as API v3 does.
+ */
+export function normalizeProfile(raw: unknown, now: number): NormalizedDocument | NightscoutRefusal {
+  if (!isPlainObject(raw)) return refusal('each profile must be a JSON object');
+  const doc = withoutSecret(raw);
+  if (doc['created_at'] === undefined && typeof doc['startDate'] === 'string') doc['created_at'] = doc['startDate'];
+  const time = timeOf(doc, now);
+  if (!time) return refusal('created_at must be an ISO 8601 date-time');
+  return {
+    instantMs: time.ms,
+    dedupeKey: `created_at|${time.ms}`,
+    identifier: clientIdentifier(raw) ?? nightscoutIdentifier({ device: doc['device'], date: time.ms }),
+    doc,
+  };
+}
+
 /** The uploader's own battery in a device status (xDrip+, AndroidAPS, Loop), 0-100, or null. */
 export function uploaderBattery(doc: Record<string, unknown>): number | null {
   const uploader = doc['uploader'];
@@ -358,6 +376,7 @@ export const V3_MESSAGES = {
   missingToken: 'Missing or bad access token or JWT',
   missingPermission: 'Missing permission {0}',
   badOperation: 'Bad operation or collection',
+  readOnly: 'Trying to modify read-only document',
   storageError: 'Database error',
 } as const;
 
@@ -374,7 +393,7 @@ export const V3_MAX_LIMIT = 1000;
  */
 export function prepareV3Document(
   body: unknown,
-  collection: 'entries' | 'treatments' | 'devicestatus',
+  collection: string,
 ): { ok: true; doc: Record<string, unknown>; identifier: string } | { ok: false; message: string } {
   if (!isPlainObject(body) || Object.keys(body).length === 0) return { ok: false, message: V3_MESSAGES.badRequestBody };
   const doc: Record<string, unknown> = { ...body };

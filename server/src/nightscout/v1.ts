@@ -17,6 +17,7 @@ import { MGDL_PER_MMOL } from '@glucoboard/core/domain';
 import {
   entriesOf,
   normalizeDeviceStatus,
+  normalizeProfile,
   normalizeTreatment,
   objectIdFor,
   parseDateString,
@@ -33,8 +34,11 @@ export const NIGHTSCOUT_VERSION = '15.0.3';
 /** What one v1 GET answers at most (`count` beyond this is cut). */
 const MAX_COUNT = 50_000;
 
-/** A device credential may read, create and update its own patient's data, nothing else. */
-export const DEVICE_PERMISSIONS = ['api:*:read', 'api:*:create', 'api:*:update'];
+/**
+ * A device credential may read, create, update and delete (v3's soft delete) its own patient's
+ * Nightscout documents, nothing else: no admin, no other patient. Readings are never deleted.
+ */
+export const DEVICE_PERMISSIONS = ['api:*:read', 'api:*:create', 'api:*:update', 'api:*:delete'];
 
 export interface V1Dependencies {
   db: pg.Pool;
@@ -204,25 +208,31 @@ export function nightscoutV1(deps: V1Dependencies): Router {
     return docs;
   };
 
-  router.post(paths('/api/v1/treatments'), async (req, res) => {
-    const device = await deviceOf(req, res);
-    if (!device) return;
-    const docs = normalizeAll(req.body, normalizeTreatment);
-    if ('message' in docs) return refuse(res, 400, docs.message);
-    const stored = await storeNightscoutDocuments(db, documentsOf(device, 'treatments', docs));
-    res.json(stored.map(v1Document));
-  });
-
-  // Nightscout's PUT upserts: an edited treatment replaces the one with its _id or time and type.
-  router.put(paths('/api/v1/treatments'), async (req, res) => {
-    const device = await deviceOf(req, res);
-    if (!device) return;
-    const docs = normalizeAll(req.body, normalizeTreatment);
-    if ('message' in docs) return refuse(res, 400, docs.message);
-    const stored = [];
-    for (const doc of documentsOf(device, 'treatments', docs)) stored.push(await replaceNightscoutDocument(db, doc));
-    res.json(Array.isArray(req.body) ? stored.map(v1Document) : v1Document(stored[0]!));
-  });
+  // Treatments and profiles: POST stores (deduplicated), PUT upserts as Nightscout's does (an
+  // edited treatment replaces the one with its _id, or its time and type).
+  const documentRoutes = [
+    ['treatments', normalizeTreatment],
+    ['profile', normalizeProfile],
+  ] as const;
+  for (const [collection, normalize] of documentRoutes) {
+    router.post(paths(`/api/v1/${collection}`), async (req, res) => {
+      const device = await deviceOf(req, res);
+      if (!device) return;
+      const docs = normalizeAll(req.body, normalize);
+      if ('message' in docs) return refuse(res, 400, docs.message);
+      const stored = await storeNightscoutDocuments(db, documentsOf(device, collection, docs));
+      res.json(stored.map(v1Document));
+    });
+    router.put(paths(`/api/v1/${collection}`), async (req, res) => {
+      const device = await deviceOf(req, res);
+      if (!device) return;
+      const docs = normalizeAll(req.body, normalize);
+      if ('message' in docs) return refuse(res, 400, docs.message);
+      const stored = [];
+      for (const doc of documentsOf(device, collection, docs)) stored.push(await replaceNightscoutDocument(db, doc));
+      res.json(Array.isArray(req.body) ? stored.map(v1Document) : v1Document(stored[0]!));
+    });
+  }
 
   router.post(paths('/api/v1/devicestatus'), async (req, res) => {
     const device = await deviceOf(req, res);
@@ -238,7 +248,7 @@ export function nightscoutV1(deps: V1Dependencies): Router {
     res.json(stored.map(v1Document));
   });
 
-  for (const collection of ['treatments', 'devicestatus'] as const) {
+  for (const collection of ['treatments', 'devicestatus', 'profile'] as const) {
     router.get(paths(`/api/v1/${collection}`), async (req, res) => {
       const device = await deviceOf(req, res);
       if (!device) return;

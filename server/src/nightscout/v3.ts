@@ -1,9 +1,11 @@
 import { Router, type Request, type Response } from 'express';
 import type pg from 'pg';
 import {
+  deleteNightscoutDocument,
   nightscoutDocument,
   nightscoutHistory,
   nightscoutLastModified,
+  patchNightscoutDocument,
   recordUploaderStatus,
   searchNightscoutDocuments,
   storeNightscoutDocuments,
@@ -14,10 +16,12 @@ import {
   type StoredNightscoutDocument,
 } from '@glucoboard/core/storage';
 import {
+  isPlainObject,
   objectIdFor,
   parseDateString,
   prepareV3Document,
   uploaderBattery,
+  v3CommonError,
   V3_MAX_LIMIT,
   V3_MESSAGES,
 } from '@glucoboard/core/wire';
@@ -26,7 +30,33 @@ import { acceptEntries, type Ingest } from './entries.ts';
 import { DEVICE_PERMISSIONS, NIGHTSCOUT_VERSION } from './v1.ts';
 
 const API3_VERSION = '3.0.5';
-const COLLECTIONS: readonly NightscoutCollection[] = ['entries', 'treatments', 'devicestatus'];
+const COLLECTIONS: readonly NightscoutCollection[] = [
+  'entries',
+  'treatments',
+  'devicestatus',
+  'profile',
+  'food',
+  'settings',
+];
+
+/**
+ * Nightscout's dedupFallbackFields (lib/api3/index.js) as a key: besides the identifier, a document
+ * equal in these is the same document. Settings have none. Entries are keyed by normalizeEntry.
+ */
+function fallbackKey(collection: NightscoutCollection, doc: Record<string, unknown>, identifier: string): string {
+  const date = String(doc['date']);
+  switch (collection) {
+    case 'treatments':
+      return `${String(doc['eventType'] ?? '<none>')}|${date}`;
+    case 'devicestatus':
+      return `${String(doc['device'])}|${date}`;
+    case 'profile':
+    case 'food':
+      return `created_at|${date}`;
+    default:
+      return `identifier|${identifier}`;
+  }
+}
 
 export interface V3Dependencies {
   db: pg.Pool;
@@ -87,14 +117,7 @@ export function nightscoutV3(deps: V3Dependencies): Router {
 
   router.get('/api/v3/status', async (req, res) => {
     if (!(await deviceOf(req, res))) return;
-    const apiPermissions = {
-      devicestatus: 'cru',
-      entries: 'cru',
-      food: '',
-      profile: '',
-      settings: '',
-      treatments: 'cru',
-    };
+    const apiPermissions = Object.fromEntries(COLLECTIONS.map((c) => [c, 'crud']));
     res.json({ status: 200, result: { ...about(), apiPermissions } });
   });
 
@@ -179,6 +202,54 @@ export function nightscoutV3(deps: V3Dependencies): Router {
     });
   }
 
+  for (const collection of COLLECTIONS) {
+    const item = `/api/v3/${collection}/:identifier`;
+
+    // PATCH (lib/api3/generic/patch): the fields merged in; identifier and server dates are the server's.
+    router.patch(item, async (req, res) => {
+      const device = await deviceOf(req, res);
+      if (!device) return;
+      const fields: unknown = req.body;
+      if (!isPlainObject(fields) || Object.keys(fields).length === 0) {
+        return status(res, 400, V3_MESSAGES.badRequestBody);
+      }
+      if (!permitted(`api:${collection}:update`)) {
+        return status(res, 403, V3_MESSAGES.missingPermission.replace('{0}', `api:${collection}:update`));
+      }
+      const identifier = String(req.params['identifier']);
+      const stored = await nightscoutDocument(db, device.patientId, collection, identifier);
+      if (!stored || stored.identifier !== identifier) return status(res, 404);
+      if (stored.doc['isValid'] === false) return status(res, 410);
+      const since = Date.parse(req.get('if-unmodified-since') ?? '');
+      if (!Number.isNaN(since) && Math.floor(stored.srvModified / 1000) * 1000 > Math.floor(since / 1000) * 1000) {
+        return status(res, 412);
+      }
+      const patch: Record<string, unknown> = { ...fields };
+      for (const field of ['identifier', 'srvModified', 'srvCreated', 'secret', '_id']) delete patch[field];
+      const message = v3CommonError({ ...stored.doc, ...patch });
+      if (message) return status(res, 400, message);
+      const patched = await patchNightscoutDocument(db, device.patientId, collection, identifier, patch);
+      if (!patched) return status(res, 404);
+      res.set('last-modified', new Date(patched.srvModified).toUTCString());
+      status(res, 200);
+    });
+
+    // DELETE (lib/api3/generic/delete): marked isValid false, or removed with ?permanent=true.
+    router.delete(item, async (req, res) => {
+      const device = await deviceOf(req, res, `api:${collection}:delete`);
+      if (!device) return;
+      const identifier = String(req.params['identifier']);
+      const stored = await nightscoutDocument(db, device.patientId, collection, identifier);
+      if (!stored || stored.identifier !== identifier) return void res.status(404).end();
+      if (stored.doc['isReadOnly'] === true) return status(res, 422, V3_MESSAGES.readOnly);
+      const permanent = req.query['permanent'] === 'true';
+      if (!(await deleteNightscoutDocument(db, device.patientId, collection, identifier, permanent))) {
+        return void res.status(404).end();
+      }
+      res.status(204).end();
+    });
+  }
+
   router.use('/api/v3', (_req, res) => status(res, 404, V3_MESSAGES.badOperation));
 
   /** Stores a prepared document: entries through ingest (so they are readings), the rest as documents. */
@@ -194,10 +265,7 @@ export function nightscoutV3(deps: V3Dependencies): Router {
       if (!outcome.ok) throw new Error(outcome.message);
       return outcome.stored[0];
     }
-    const dedupeKey =
-      collection === 'treatments'
-        ? `${String(doc['eventType'] ?? '<none>')}|${String(doc['date'])}`
-        : `${String(doc['device'])}|${String(doc['date'])}`;
+    const dedupeKey = fallbackKey(collection, doc, identifier);
     if (collection === 'devicestatus') await recordUploaderStatus(db, device.deviceId, uploaderBattery(doc));
     const [stored] = await storeNightscoutDocuments(db, [
       {

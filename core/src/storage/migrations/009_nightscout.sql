@@ -13,11 +13,12 @@ values ('nightscout_key', to_jsonb(encode(sha256(convert_to(
   gen_random_uuid()::text || gen_random_uuid()::text || gen_random_uuid()::text || gen_random_uuid()::text, 'UTF8')), 'hex')));
 
 -- Nightscout documents as the uploader sent them (normalized as Nightscout does): entries
--- (sgv and mbg also become readings through ingest), treatments and device status.
+-- (sgv and mbg also become readings through ingest), treatments, device status, and the profile,
+-- food and settings documents that AndroidAPS and Loop keep there.
 -- `scope` is what Nightscout deduplicates within: the device for entries (one per time and type),
 -- the patient for treatments and device status (a Nightscout server is one patient).
 create table nightscout_documents (
-  collection text not null check (collection in ('entries', 'treatments', 'devicestatus')),
+  collection text not null check (collection in ('entries', 'treatments', 'devicestatus', 'profile', 'food', 'settings')),
   patient_id uuid not null references patients (id) on delete cascade,
   device_serial text not null references devices (serial) on delete cascade,
   scope text not null,
