@@ -11,6 +11,9 @@ import { sendReadings, Sockets } from './support/sockets.ts';
 // jobs: no alert missed, none duplicated, no reading counted twice. Real processes throughout.
 
 const MINUTE = 60_000;
+// Processes start and Redis restarts under a full parallel suite: each wait below has its own bound,
+// so the test as a whole gets room for them (the waits, not the test, say what is too slow).
+const FAULT_TEST_MS = 180_000;
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   while (cleanup.length) await cleanup.pop()!().catch(() => undefined);
@@ -123,7 +126,7 @@ describe('alerting under faults', () => {
       meters.map((m) => m.patientId),
     );
     for (const m of meters) expect(perPatient.get(m.patientId)).toEqual({ alerts: 1, readings: batches * perBatch });
-  });
+  }, FAULT_TEST_MS);
 
   it('Redis restarted without its data mid-run: servers and workers reconnect, lost jobs come back, every alert once', async () => {
     const port = await freePort();
@@ -167,5 +170,5 @@ describe('alerting under faults', () => {
     );
     await expect.poll(() => outbox(sys), { timeout: 15_000 }).toBe(0);
     for (const m of meters) expect(perPatient.get(m.patientId)?.alerts).toBe(1);
-  });
+  }, FAULT_TEST_MS);
 });
