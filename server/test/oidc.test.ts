@@ -530,23 +530,29 @@ describe('OIDC sign-in', () => {
 // --- Through the whole system ---------------------------------------------------------------------
 // The same sign-in, served by startSystem itself with OIDC_* set and password sign-in off.
 
+/** The whole system served by startSystem with OIDC_* set, and a real provider of its own. */
+async function systemWithProvider(env: Record<string, string> = {}) {
+  const port = await freePort();
+  const callback = `http://127.0.0.1:${port}/api/auth/oidc/callback`;
+  const idp = await startProvider(await freePort(), [callback]);
+  const whole = await startTestSystem('postgres', {
+    PORT: String(port),
+    OIDC_ISSUER: idp.issuer,
+    OIDC_CLIENT_ID: CLIENT.id,
+    OIDC_CLIENT_SECRET: CLIENT.secret,
+    OIDC_REDIRECT_URL: callback,
+    ...env,
+  });
+  return { whole, idp, callback };
+}
+
 describe('OIDC sign-in through the running system (OIDC_* set, OIDC_LOCAL_LOGIN=0)', () => {
   let whole: Awaited<ReturnType<typeof startTestSystem>>;
   let idp: RunningProvider;
   let callback: string;
 
   beforeAll(async () => {
-    const port = await freePort();
-    callback = `http://127.0.0.1:${port}/api/auth/oidc/callback`;
-    idp = await startProvider(await freePort(), [callback]);
-    whole = await startTestSystem('postgres', {
-      PORT: String(port),
-      OIDC_ISSUER: idp.issuer,
-      OIDC_CLIENT_ID: CLIENT.id,
-      OIDC_CLIENT_SECRET: CLIENT.secret,
-      OIDC_REDIRECT_URL: callback,
-      OIDC_LOCAL_LOGIN: '0',
-    });
+    ({ whole, idp, callback } = await systemWithProvider({ OIDC_LOCAL_LOGIN: '0' }));
   });
   afterAll(async () => {
     await whole?.stop();
@@ -632,16 +638,7 @@ describe('account takeover through identity linking (real provider, password sig
   const ADMIN_SUBJECT = 'SE2321000016-ADMA';
 
   beforeAll(async () => {
-    const port = await freePort();
-    callback = `http://127.0.0.1:${port}/api/auth/oidc/callback`;
-    idp = await startProvider(await freePort(), [callback]);
-    whole = await startTestSystem('postgres', {
-      PORT: String(port),
-      OIDC_ISSUER: idp.issuer,
-      OIDC_CLIENT_ID: CLIENT.id,
-      OIDC_CLIENT_SECRET: CLIENT.secret,
-      OIDC_REDIRECT_URL: callback,
-    });
+    ({ whole, idp, callback } = await systemWithProvider());
   });
   afterAll(async () => {
     await whole?.stop();
