@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { badgeOf, inboxOrder, mergeAlert, mergeAlerts, shouldCue } from '../src/lib/alerts';
+import { badgeOf, inboxOrder, mergeAlert, mergeAlerts, shouldCue } from '../src/lib/alerts/inbox';
 import { alert } from './fixtures';
 
 describe('alerts on the board', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { LiveReading } from '../src/lib/api';
-import { applyReading, labelsOf, matchesFilter, orderRows } from '../src/lib/board';
+import type { BoardReading } from '@glucoboard/core/wire';
+import { applyReading, labelsOf, matchesFilter, orderRows } from '../src/lib/board/rows';
 import { alert, ranges, row } from './fixtures';
 
 const MINUTE = 60_000;
@@ -9,7 +9,7 @@ const board = { generatedAt: new Date(generated).toISOString(), sparklineHours: 
 const origin = generated - 24 * 60 * MINUTE;
 const at = (ms: number) => new Date(ms).toISOString();
 
-const reading = (patientId: string, minutesAfter: number, mmol: number | null, extra: Partial<LiveReading> = {}) => ({
+const reading = (patientId: string, minutesAfter: number, mmol: number | null, extra: Partial<BoardReading> = {}) => ({
   patientId,
   teamId: 't',
   measuredAt: at(generated + minutesAfter * MINUTE),

@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { READING_REJECTION_CODES } from '../../core/src/wire/device-readings.ts';
-import { ApiError, errorOf } from '../src/lib/api';
-import { ERROR_CODES, errorMessage, takenBy } from '../src/lib/errors';
-import { formatTime } from '../src/lib/format';
-import { dictionaries, LANGUAGES, translate } from '../src/lib/i18n';
+import { READING_REJECTION_CODES } from '@glucoboard/core/wire';
+import { ApiError, errorOf } from '../src/lib/api/http';
+import { ERROR_CODES, errorMessage, takenBy } from '../src/lib/api/errors';
+import { formatTime } from '../src/lib/i18n/format';
+import { dictionaries, LANGUAGES, translate } from '../src/lib/i18n/translate';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 

@@ -1,5 +1,5 @@
-import { profileTargets } from '../../core/src/domain/targets.ts';
-import type { AlertView, BoardPatientView } from '../src/lib/api';
+import { profileTargets } from '@glucoboard/core/domain';
+import type { AlertView, BoardPatientView } from '@glucoboard/core/wire';
 
 /** Test data of the app's own tests: an alert and a board row as the server sends them. */
 

@@ -9,9 +9,10 @@ import {
   rangeOf,
   rateInput,
   toUnit,
-} from '../src/lib/glucose';
-import { rangeRows, targetBand } from '../src/lib/targets';
-import { MGDL_PER_MMOL } from '../src/lib/domain';
+} from '../src/lib/glucose/units';
+import { contrast, RANGE_COLOURS } from '../src/lib/glucose/palette';
+import { rangeRows, targetBand } from '../src/lib/glucose/targets';
+import { MGDL_PER_MMOL } from '@glucoboard/core/domain';
 
 describe('glucose values for display', () => {
   it('colours by the five consensus ranges, LO and HI by their flag', () => {
@@ -108,5 +109,13 @@ describe('the range table by target profile (issue 11, item 7)', () => {
       null,
       null,
     ]);
+  });
+});
+
+describe('colours', () => {
+  it('keep every range value legible on its colour (WCAG AA)', () => {
+    for (const [range, swatch] of Object.entries(RANGE_COLOURS))
+      expect(contrast(swatch.fill, swatch.text), range).toBeGreaterThanOrEqual(4.5);
+    expect(contrast('#000000', '#ffffff')).toBeCloseTo(21, 5);
   });
 });

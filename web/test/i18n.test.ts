@@ -1,33 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_LANGUAGE,
-  LANGUAGES,
-  STORAGE_KEY,
-  dictionaries,
-  isLanguage,
-  readStoredLanguage,
-  storeLanguage,
-  translate,
-} from '../src/lib/i18n';
-import { ALERT_RULES, GLUCOSE_RANGES, TRIAGE_CATEGORIES } from '../src/lib/domain';
-import { TREND_DIRECTIONS } from '../src/lib/trend';
-
-function memoryStorage(initial: Record<string, string> = {}): Pick<Storage, 'getItem' | 'setItem'> {
-  const values = new Map(Object.entries(initial));
-  return {
-    getItem: (key) => values.get(key) ?? null,
-    setItem: (key, value) => void values.set(key, value),
-  };
-}
-
-const throwing: Pick<Storage, 'getItem' | 'setItem'> = {
-  getItem: () => {
-    throw new Error('SecurityError');
-  },
-  setItem: () => {
-    throw new Error('QuotaExceededError');
-  },
-};
+import { DEFAULT_LANGUAGE, LANGUAGES, dictionaries, isLanguage, translate } from '../src/lib/i18n/translate';
+import { ALERT_RULES, GLUCOSE_RANGES, TRIAGE_CATEGORIES } from '@glucoboard/core/domain';
+import { TREND_DIRECTIONS } from '../src/lib/glucose/trend';
 
 describe('dictionaries', () => {
   it('Swedish is the default', () => {
@@ -71,22 +45,7 @@ describe('translate', () => {
   });
 });
 
-describe('stored language', () => {
-  it('reads a valid stored choice and falls back to Swedish otherwise', () => {
-    expect(readStoredLanguage(memoryStorage({ [STORAGE_KEY]: 'en' }))).toBe('en');
-    expect(readStoredLanguage(memoryStorage({ [STORAGE_KEY]: 'de' }))).toBe('sv');
-    expect(readStoredLanguage(memoryStorage())).toBe('sv');
-    expect(readStoredLanguage(undefined)).toBe('sv');
-    expect(readStoredLanguage(throwing)).toBe('sv');
-  });
-
-  it('stores a choice and survives storage that refuses', () => {
-    const storage = memoryStorage();
-    storeLanguage(storage, 'en');
-    expect(readStoredLanguage(storage)).toBe('en');
-    expect(() => storeLanguage(throwing, 'en')).not.toThrow();
-  });
-
+describe('languages', () => {
   it('recognises only known languages', () => {
     expect(isLanguage('sv')).toBe(true);
     expect(isLanguage('en')).toBe(true);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseReadyz } from '../src/lib/status';
+import { parseReadyz } from '../src/lib/system/status';
 
 const readyBody = { status: 'ready', checks: { database: 'ok', redis: 'ok' } };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { trendDirection, trendRate } from '../src/lib/trend';
+import { trendDirection, trendRate } from '../src/lib/glucose/trend';
 
 const MINUTE = 60_000;
 const now = Date.parse('2025-03-01T12:00:00Z');

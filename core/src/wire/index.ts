@@ -1,4 +1,5 @@
 export * from './people.ts';
+export * from './answers.ts';
 export * from './device-readings.ts';
 export * from './device-status.ts';
 export * from './alerts.ts';

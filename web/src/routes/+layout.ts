@@ -1,5 +1,5 @@
 import { redirect } from '@sveltejs/kit';
-import { session } from '$lib/session.svelte';
+import { session } from '$lib/session/session.svelte';
 import type { LayoutLoad } from './$types';
 
 // A client-only single-page app: the server hands out index.html for every route.

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ADMIN, PASSWORD, startTestSystem } from '../../../server/test/support/clinic.ts';
 import type { Client } from '../../../server/test/support/http.ts';
-import { translate, type MessageKey, type MessageParams } from '../../src/lib/i18n.ts';
+import { translate, type MessageKey, type MessageParams } from '../../src/lib/i18n/translate.ts';
 
 /**
  * Support for the browser tests: the built web app, Debian's Chromium (never a downloaded one),

@@ -9,7 +9,7 @@ import {
 } from '../../../server/test/support/clinic.ts';
 import type { Client } from '../../../server/test/support/http.ts';
 import { sendReadings, Sockets } from '../../../server/test/support/sockets.ts';
-import { formatPercent } from '../../src/lib/format.ts';
+import { formatPercent } from '../../src/lib/i18n/format.ts';
 import { addNurse, openTab, type BrowserTest, signIn, startBrowserTest, t, type Tab } from './support.ts';
 
 // Issue 11: what a clinician's walk-through found, in a real browser against the real system.

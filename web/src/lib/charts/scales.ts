@@ -2,7 +2,7 @@
  * Shared pieces of the glucose charts: the value axis, gaps in a series, and finding the point
  * nearest to the pointer. Pure, so the charts' arithmetic is tested without a browser.
  */
-import { RANGE_BOUNDS } from '../domain';
+import { RANGE_BOUNDS } from '@glucoboard/core/domain';
 
 /** The target range drawn as a band (consensus: 3.9-10.0 mmol/L). */
 export const TARGET_BAND = { low: RANGE_BOUNDS.lowBelow, high: RANGE_BOUNDS.inRangeUpTo } as const;

@@ -1,6 +1,6 @@
 import { redirect } from '@sveltejs/kit';
-import { safeNext } from '$lib/navigation';
-import { session } from '$lib/session.svelte';
+import { safeNext } from '$lib/session/navigation';
+import { session } from '$lib/session/session.svelte';
 import type { PageLoad } from './$types';
 
 /** Someone already signed in goes straight on. */
