@@ -4,7 +4,7 @@ import { STOP_STEP_MS } from '@glucoboard/core/platform';
 import { createTestDatabase, silentLog } from '../../core/test/support/databases.ts';
 import { freePort } from '../../core/test/support/processes.ts';
 import { throwawayRedis as redisServer } from '../../core/test/support/redis.ts';
-import { fetchSystemStatus } from '../../web/src/lib/status.ts';
+import { fetchSystemStatus } from '../../web/src/lib/system/status.ts';
 import { startSystem, type RunningSystem } from '../src/system.ts';
 
 const cleanup: Array<() => Promise<void>> = [];

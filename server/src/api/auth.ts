@@ -1,21 +1,12 @@
-import { z } from 'zod';
 import { SignInThrottle } from '../access/sign-in-throttle.ts';
 import { hashSecret, verifySecret } from '@glucoboard/core/platform';
 import { passwordAccount, userProfile, type PasswordAccount, type UserProfile } from '@glucoboard/core/storage';
-import { loginBody, TEAM_ROLES } from '@glucoboard/core/wire';
+import { loginBody, meView } from '@glucoboard/core/wire';
 import { closeSession, SESSION_COOKIE, startSession } from '../access/sessions.ts';
 import { recordAudit, userActor } from '../audit/trail.ts';
 import { ApiError } from '../http/errors.ts';
 import { route, type RouteSpec } from '../http/routes.ts';
 import type { ApiDependencies } from './context.ts';
-
-const meSchema = z.object({
-  id: z.string(),
-  email: z.string(),
-  name: z.string(),
-  sysadmin: z.boolean(),
-  teams: z.array(z.object({ id: z.string(), name: z.string(), role: z.enum(TEAM_ROLES) })),
-});
 
 // Unknown accounts are checked against this hash too, so a reply's timing does not tell whether
 // an e-mail address has an account.
@@ -46,7 +37,7 @@ export function authRoutes(deps: ApiDependencies): RouteSpec[] {
       signedIn: false,
       body: loginBody,
       responses: {
-        200: { description: 'Signed in', schema: meSchema },
+        200: { description: 'Signed in', schema: meView },
         401: { description: 'Wrong e-mail or password (INVALID_CREDENTIALS), alike for unknown accounts' },
         429: {
           description: 'Too many failed sign-ins for this account or from this address: wait Retry-After seconds',
@@ -122,7 +113,7 @@ export function authRoutes(deps: ApiDependencies): RouteSpec[] {
       tag: 'auth',
       summary: 'The signed-in user and their teams with roles',
       signedIn: true,
-      responses: { 200: { description: 'The signed-in user', schema: meSchema } },
+      responses: { 200: { description: 'The signed-in user', schema: meView } },
       async handle({ user }) {
         return { status: 200, body: await describeUser(deps, user.userId) };
       },

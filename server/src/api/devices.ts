@@ -8,7 +8,7 @@ import {
   rotateDeviceToken,
   setNightscoutDigests,
 } from '@glucoboard/core/storage';
-import { newDeviceBody } from '@glucoboard/core/wire';
+import { newDeviceBody, deviceCredentialsView } from '@glucoboard/core/wire';
 import { patientAccess } from '../access/policy.ts';
 import type { SignedInUser } from '../access/sessions.ts';
 import { recordPatientEvent } from '../audit/trail.ts';
@@ -16,11 +16,6 @@ import { ApiError, notFound } from '../http/errors.ts';
 import { route, type RouteSpec } from '../http/routes.ts';
 import type { ApiDependencies } from './context.ts';
 import { nightscoutDigests } from '../nightscout/index.ts';
-
-const credentials = z.object({
-  deviceId: z.string(),
-  token: z.string().describe('Shown once: only its hash is stored'),
-});
 
 export function deviceRoutes(deps: ApiDependencies): RouteSpec[] {
   const db = deps.db.pool;
@@ -46,7 +41,7 @@ export function deviceRoutes(deps: ApiDependencies): RouteSpec[] {
       responses: {
         201: {
           description: 'Paired',
-          schema: credentials.extend({ kind: z.enum(['bgm', 'cgm']), patientId: z.string() }),
+          schema: deviceCredentialsView.extend({ kind: z.enum(['bgm', 'cgm']), patientId: z.string() }),
         },
         409: { description: 'The serial is paired already' },
       },
@@ -95,7 +90,7 @@ export function deviceRoutes(deps: ApiDependencies): RouteSpec[] {
       summary: 'Issue a new token (team admin); the old one stops working at once, live connections are closed',
       signedIn: true,
       params: { deviceId: 'text' },
-      responses: { 200: { description: 'The new token, shown once', schema: credentials } },
+      responses: { 200: { description: 'The new token, shown once', schema: deviceCredentialsView } },
       async handle({ user, params, origin }) {
         const deviceId = params.deviceId!;
         const access = await administeredDevice(user, deviceId);

@@ -26,6 +26,7 @@ import {
   thresholdsBody,
   BOARD_EVENTS,
   patientView,
+  readingView,
 } from '@glucoboard/core/wire';
 import { patientAccess, teamAccess, type PatientAccess } from '../access/policy.ts';
 import type { SignedInUser } from '../access/sessions.ts';
@@ -271,16 +272,7 @@ export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
         200: {
           description: 'Readings',
           schema: z.object({
-            readings: z.array(
-              z.object({
-                measuredAt: z.string(),
-                mmol: z.number().nullable(),
-                flag: z.enum(['LO', 'HI']).nullable(),
-                kind: z.enum(['bgm', 'cgm', 'control']),
-                source: z.enum(['device', 'manual', 'import']),
-                seq: z.number().nullable(),
-              }),
-            ),
+            readings: z.array(readingView),
           }),
         },
       },

@@ -19,9 +19,10 @@ import {
   newMembershipBody,
   newTeamBody,
   newUserBody,
-  TEAM_ROLES,
   teamThresholdsBody,
   teamUpdateBody,
+  teamView,
+  userView,
 } from '@glucoboard/core/wire';
 import { accountReach, isAnyTeamAdmin, teamAccess } from '../access/policy.ts';
 import type { SignedInUser } from '../access/sessions.ts';
@@ -29,14 +30,6 @@ import { recordAudit, userActor } from '../audit/trail.ts';
 import { ApiError, forbidden, notFound, outsideTeams } from '../http/errors.ts';
 import { route, type RouteSpec } from '../http/routes.ts';
 import type { ApiDependencies } from './context.ts';
-
-const teamSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  escalationTeamId: z.string().nullable(),
-  escalateAfterMinutes: z.number(),
-  role: z.enum(TEAM_ROLES).nullable(),
-});
 
 const uniqueViolation = (err: unknown, constraint: string) =>
   (err as { code?: string; constraint?: string }).code === '23505' &&
@@ -72,7 +65,7 @@ export function teamRoutes(deps: ApiDependencies): RouteSpec[] {
       tag: 'teams',
       summary: "The caller's teams (every team for a sysadmin), with the caller's role",
       signedIn: true,
-      responses: { 200: { description: 'Teams', schema: z.object({ teams: z.array(teamSchema) }) } },
+      responses: { 200: { description: 'Teams', schema: z.object({ teams: z.array(teamView) }) } },
       async handle({ user }) {
         return { status: 200, body: { teams: await teamsOf(db, user.userId, user.sysadmin) } };
       },
@@ -85,7 +78,7 @@ export function teamRoutes(deps: ApiDependencies): RouteSpec[] {
       signedIn: true,
       body: newTeamBody,
       responses: {
-        201: { description: 'Created', schema: teamSchema },
+        201: { description: 'Created', schema: teamView },
         409: { description: 'A team of that name exists' },
       },
       async handle({ user, body, origin }) {
@@ -110,7 +103,7 @@ export function teamRoutes(deps: ApiDependencies): RouteSpec[] {
       signedIn: true,
       params: { teamId: 'uuid' },
       body: teamUpdateBody,
-      responses: { 200: { description: 'Changed', schema: teamSchema } },
+      responses: { 200: { description: 'Changed', schema: teamView } },
       async handle({ user, body, params, origin }) {
         const role = await teamAccess(db, user, params.teamId!, 'admin');
         if (body.escalationTeamId === params.teamId) {
@@ -258,7 +251,7 @@ export function teamRoutes(deps: ApiDependencies): RouteSpec[] {
       signedIn: true,
       body: newUserBody,
       responses: {
-        201: { description: 'Created', schema: z.object({ id: z.string(), email: z.string(), name: z.string() }) },
+        201: { description: 'Created', schema: userView },
         409: { description: 'The e-mail address has an account' },
       },
       async handle({ user, body, origin }) {
