@@ -181,6 +181,20 @@ function cgmSufficiency(kept: readonly GlucoseReading[], period: StatisticsPerio
   return (100 * covered.size) / expected;
 }
 
+/**
+ * Days of CGM wear (HL7 CGM IG's "days of wear", LOINC 104636-6): how many of the period's 24-hour
+ * days, counted from its start like the data sufficiency's slots, hold at least one CGM reading.
+ */
+export function cgmDaysOfWear(readings: readonly GlucoseReading[], period: StatisticsPeriod): number {
+  assertPeriod(period);
+  const start = period.now.getTime() - period.days * DAY;
+  const days = new Set<number>();
+  for (const r of patientReadings(readings, period)) {
+    if (r.kind === 'cgm') days.add(Math.floor((r.measuredAt.getTime() - start) / DAY));
+  }
+  return days.size;
+}
+
 // --- Ambulatory glucose profile -----------------------------------------------------------------
 
 /** Default AGP bin: 15 minutes, fine enough for a CGM's meal peaks over 14 days (96 bins a day). */

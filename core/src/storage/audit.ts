@@ -6,7 +6,12 @@ import type pg from 'pg';
  */
 export interface AuditEvent {
   action: string;
-  actor: { kind: 'user'; userId: string } | { kind: 'device'; deviceId: string } | { kind: 'system' };
+  actor:
+    | { kind: 'user'; userId: string }
+    | { kind: 'device'; deviceId: string }
+    /** A care team's system reading or submitting through FHIR (docs/fhir.md). */
+    | { kind: 'api_client'; clientId: string }
+    | { kind: 'system' };
   outcome?: 'success' | 'failure' | 'denied';
   patientId?: string | null;
   /** The care unit the access was made for (the patient's responsible team, or the team acted on). */
@@ -30,8 +35,8 @@ export async function recordAuditForPatients(
   if (patients.length === 0) return;
   const actor = event.actor;
   await db.query(
-    `insert into audit_events (actor_kind, actor_user_id, actor_device, action, outcome, patient_id, team_id, origin, detail)
-     select $1, $2, $3, $4, $5, p.patient_id, coalesce(p.team_id, $7), $8, $9
+    `insert into audit_events (actor_kind, actor_user_id, actor_device, action, outcome, patient_id, team_id, origin, detail, actor_api_client)
+     select $1, $2, $3, $4, $5, p.patient_id, coalesce(p.team_id, $7), $8, $9, $11
      from unnest($6::uuid[], $10::uuid[]) as p(patient_id, team_id)`,
     [
       actor.kind,
@@ -44,6 +49,7 @@ export async function recordAuditForPatients(
       event.origin ?? null,
       JSON.stringify(event.detail ?? {}),
       patients.map((p) => (p && teamOfPatient ? teamOfPatient(p) : null)),
+      actor.kind === 'api_client' ? actor.clientId : null,
     ],
   );
 }
@@ -59,6 +65,8 @@ export interface AuditEventRecord {
   userName: string | null;
   userEmail: string | null;
   deviceId: string | null;
+  /** The API client, when a system acted (FHIR). */
+  apiClientId: string | null;
   patientId: string | null;
   teamId: string | null;
   teamName: string | null;
@@ -80,7 +88,7 @@ export interface AuditFilter {
 export async function auditEvents(db: pg.Pool | pg.PoolClient, filter: AuditFilter): Promise<AuditEventRecord[]> {
   const events = await db.query<AuditEventRecord>(
     `select e.id, e.at, e.action, e.outcome, e.actor_kind as "actorKind", e.actor_user_id as "userId",
-            u.name as "userName", u.email as "userEmail", e.actor_device as "deviceId", e.patient_id as "patientId",
+            u.name as "userName", u.email as "userEmail", e.actor_device as "deviceId", e.actor_api_client as "apiClientId", e.patient_id as "patientId",
             e.team_id as "teamId", t.name as "teamName", e.origin, e.detail
      from audit_events e left join users u on u.id = e.actor_user_id left join teams t on t.id = e.team_id
      where ($1::uuid is null or e.patient_id = $1) and ($2::uuid is null or e.actor_user_id = $2)

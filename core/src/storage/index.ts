@@ -17,3 +17,5 @@ export * from './manual-entry.ts';
 export * from './patients.ts';
 export * from './teams.ts';
 export * from './users.ts';
+export * from './api-clients.ts';
+export * from './fhir-readings.ts';

@@ -30,7 +30,7 @@ export interface EvaluationReading {
   /** null for a manual entry. */
   deviceId: string | null;
   seq: number | null;
-  source: 'device' | 'manual';
+  source: 'device' | 'manual' | 'import';
   measuredAt: string;
   mmol: number | null;
   flag: MeterFlag | null;
