@@ -4,12 +4,14 @@ import { jsonWrites, sameOriginWrites } from '../access/csrf.ts';
 import { ApiError } from '../http/errors.ts';
 import { openApiDocument, routerFor, type RouteSpec } from '../http/routes.ts';
 import { alertRoutes } from './alerts.ts';
+import { apiClientRoutes } from './api-clients.ts';
 import { auditRoutes } from './audit.ts';
 import { authRoutes } from './auth.ts';
 import { boardRoutes } from './board.ts';
 import type { ApiDependencies } from './context.ts';
 import { deviceRoutes } from './devices.ts';
 import { manualEntryRoutes } from './manual-entry.ts';
+import { fhirRouter } from '../fhir/index.ts';
 import { nightscoutApi, treatmentRoutes } from '../nightscout/index.ts';
 import { DEVICE_FRAME_LIMIT_BYTES } from '../realtime/index.ts';
 import { gatewayJsonErrors, gatewayJsonOnly, gatewayRoutes } from './gateway.ts';
@@ -32,6 +34,7 @@ export function apiRoutes(deps: ApiDependencies): RouteSpec[] {
     ...auditRoutes(deps),
     ...boardRoutes(deps),
     ...treatmentRoutes(deps),
+    ...apiClientRoutes(deps),
   ];
 }
 
@@ -43,6 +46,8 @@ export function apiRouter(deps: ApiDependencies): Router {
   router.get('/api/openapi.json', (_req, res) => {
     res.json(document);
   });
+  // FHIR R4 (/fhir/r4): its own body types, bearer tokens and OperationOutcome errors.
+  router.use(fhirRouter(deps));
   // Nightscout uploaders (/api/v1, v2, v3) get Nightscout's answers, never the People API's.
   router.use(nightscoutApi(deps));
   // Gateways get every refusal of their body in the ack's shape, before the People API's rules.
