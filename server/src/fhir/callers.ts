@@ -65,6 +65,14 @@ export function authenticateFhir(db: pg.Pool, policy: SessionPolicy): RequestHan
   };
 }
 
+/** Writes come from API clients only (a session cookie would carry a cross-site request too). */
+export const writesNeedAClient = () =>
+  new FhirError(403, {
+    type: 'forbidden',
+    code: 'FORBIDDEN',
+    message: 'submitting data needs an API client with write access (OAuth 2 client credentials)',
+  });
+
 export interface FhirPatientAccess {
   patientId: string;
   teamId: string;
@@ -86,12 +94,7 @@ export async function fhirPatientAccess(
   scope: string,
 ): Promise<FhirPatientAccess> {
   if (caller.kind === 'user') {
-    if (need === 'write')
-      throw new FhirError(403, {
-        type: 'forbidden',
-        code: 'FORBIDDEN',
-        message: 'submitting data needs an API client with write access (OAuth 2 client credentials)',
-      });
+    if (need === 'write') throw writesNeedAClient();
     try {
       const access = await patientAccess(db, caller.user, patientId, 'read');
       return { patientId: access.patientId, teamId: access.teamId, via: access.via };

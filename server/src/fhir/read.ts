@@ -5,6 +5,7 @@ import {
   capabilityStatement,
   cgmSummaryObservations,
   encodeCursor,
+  isGlucoboardId,
   operationOutcome,
   parseObservationSearch,
   patientResource,
@@ -20,7 +21,6 @@ const DAY_MS = 86_400_000;
 /** Like GET /api/patients/:id/summary: 14 days by default, at most 90. */
 const SUMMARY_DEFAULT_DAYS = 14;
 const SUMMARY_MAX_DAYS = 90;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const STARTED = new Date().toISOString().slice(0, 10);
 
 /** This server's FHIR base as the caller reached it (trust proxy lets a TLS proxy's scheme through). */
@@ -32,7 +32,7 @@ export function metadata(req: Request) {
 }
 
 export async function readPatient(db: pg.Pool, caller: FhirCaller, id: string, origin: string) {
-  if (!UUID.test(id)) throw fhirNotFound('patient');
+  if (!isGlucoboardId(id)) throw fhirNotFound('patient');
   const access = await fhirPatientAccess(db, caller, id, 'read', 'system/Patient.rs');
   const record = (await patientRecord(db, access.patientId))!;
   await recordFhirAccess(db, caller, 'fhir.patient.read', access, origin);

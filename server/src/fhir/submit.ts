@@ -15,6 +15,7 @@ import {
   fhirPatientAccess,
   recordFhirAccess,
   WRITE_SCOPE,
+  writesNeedAClient,
   type FhirCaller,
   type FhirPatientAccess,
 } from './callers.ts';
@@ -72,12 +73,7 @@ function checkReadings(readings: SubmittedReading[]) {
  */
 export async function submitCgmBundle(deps: ApiDependencies, caller: FhirCaller, req: Request, origin: string) {
   const db = deps.db.pool;
-  if (caller.kind !== 'client')
-    throw new FhirError(403, {
-      type: 'forbidden',
-      code: 'FORBIDDEN',
-      message: 'submitting data needs an API client with write access (OAuth 2 client credentials)',
-    });
+  if (caller.kind !== 'client') throw writesNeedAClient();
   const parsed = parseSubmission(req.body);
   if (!parsed.ok) throw new FhirError(parsed.issue.type === 'not-supported' ? 422 : 400, parsed.issue);
   const readings = parsed.entries.flatMap((e) => (e.kind === 'reading' ? [e.reading] : []));

@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import express, { Router, type Response } from 'express';
 import type pg from 'pg';
+import { isGlucoboardId } from '@glucoboard/core/fhir';
 import { verifySecret } from '@glucoboard/core/platform';
 import { apiClientCredentials, recordAudit, storeApiClientToken } from '@glucoboard/core/storage';
 import { READ_SCOPES, tokenId, WRITE_SCOPE } from './callers.ts';
 
 /** Access tokens are short-lived: a system asks for a new one when it expires (no refresh tokens). */
 export const ACCESS_TOKEN_SECONDS = 3600;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** RFC 6749 section 5.2: an error answer of the token endpoint, never cached. */
 function oauthError(res: Response, status: number, error: string, description: string, basic = false): void {
@@ -64,7 +63,7 @@ export function tokenEndpoint(db: pg.Pool): Router {
         'client authentication is missing (HTTP Basic or client_id and client_secret)',
         true,
       );
-    const client = UUID.test(credentials.id) ? await apiClientCredentials(db, credentials.id) : undefined;
+    const client = isGlucoboardId(credentials.id) ? await apiClientCredentials(db, credentials.id) : undefined;
     if (!client || !(await verifySecret(client.secretHash, credentials.secret))) {
       await recordAudit(db, {
         action: 'api_client.token',

@@ -30,6 +30,8 @@ const invalid = (message: string, expression: string, code = 'INVALID_SEARCH'): 
 });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Glucoboard's ids (patients, API clients) are UUIDs: anything else names nothing here. */
+export const isGlucoboardId = (value: string): boolean => UUID.test(value);
 const DATE = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?)?)?$/;
 
 /** The instants [start, end) a FHIR date value of its precision means. */

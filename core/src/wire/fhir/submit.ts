@@ -1,6 +1,7 @@
 import { mgdlToMmol } from '../../domain/ranges.ts';
 import { LOINC, LOINC_CODES, UCUM } from './codes.ts';
 import type { IssueInput } from './outcome.ts';
+import { isGlucoboardId } from './search.ts';
 
 /**
  * `$submit-cgm-bundle` (HL7 CGM IG 1.0.0): what a submitted transaction Bundle holds, checked
@@ -25,7 +26,6 @@ export interface SubmittedReading {
 export type SubmittedEntry = { kind: 'reading'; reading: SubmittedReading } | { kind: 'not-stored'; index: number };
 
 const ALLOWED_TYPES = new Set(['Observation', 'Device', 'Patient', 'DiagnosticReport']);
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -87,7 +87,7 @@ function readingOf(resource: Json, index: number, at: string, unit: 'mmol/L' | '
   const subject = resource['subject'];
   const reference = isObject(subject) ? subject['reference'] : undefined;
   const patientId = typeof reference === 'string' ? reference.replace(/^Patient\//, '') : '';
-  if (typeof reference !== 'string' || !reference.startsWith('Patient/') || !UUID.test(patientId))
+  if (typeof reference !== 'string' || !reference.startsWith('Patient/') || !isGlucoboardId(patientId))
     refuse(
       `${at}.subject`,
       "subject must reference the patient as Glucoboard knows it: 'Patient/<id>'",
