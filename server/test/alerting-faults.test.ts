@@ -2,8 +2,8 @@ import { Queue, QueueEvents } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { producerConnection, type RedisEndpoint } from '@glucoboard/core/platform';
 import { queuePrefix, QUEUES } from '@glucoboard/core/wire';
-import { freePort, runEntryPoint, type RunningProcess } from '../../core/test/support/processes.ts';
-import { TEST_REDIS_URL, throwawayRedis } from '../../core/test/support/redis.ts';
+import { freePort, runEntryPoint, type RunningProcess } from '@glucoboard/core/test-support/processes';
+import { TEST_REDIS_URL, throwawayRedis } from '@glucoboard/core/test-support/redis';
 import { ADMIN, addPatientsWithMeters, buildTeam, startTestSystem } from './support/clinic.ts';
 import { sendReadings, Sockets } from './support/sockets.ts';
 

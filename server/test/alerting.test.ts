@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { producerConnection } from '@glucoboard/core/platform';
 import { escalationJobId, queuePrefix, QUEUES } from '@glucoboard/core/wire';
-import { BACKENDS } from '../../core/test/support/databases.ts';
+import { BACKENDS } from '@glucoboard/core/test-support/databases';
 import { ADMIN, addPatientsWithMeters, buildTeam, startTestSystem, type TeamFixture } from './support/clinic.ts';
 import type { Client } from './support/http.ts';
 import { sendReadings, Sockets } from './support/sockets.ts';

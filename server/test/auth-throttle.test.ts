@@ -2,8 +2,8 @@ import net from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '@glucoboard/core/platform';
-import { silentLog } from '../../core/test/support/databases.ts';
-import { dropRedisPrefix, TEST_REDIS_URL, uniqueRedisPrefix } from '../../core/test/support/redis.ts';
+import { silentLog } from '@glucoboard/core/test-support/databases';
+import { dropRedisPrefix, TEST_REDIS_URL, uniqueRedisPrefix } from '@glucoboard/core/test-support/redis';
 import {
   DEVICE_AUTH_LIMITS,
   DeviceAuthThrottle,

@@ -7,7 +7,12 @@ import {
   type DeviceReadingToStore,
   type EvaluationReading,
 } from '@glucoboard/core/storage';
-import { BACKENDS, openTestDatabase, patientWithDevice, type TestBackend } from '../../core/test/support/databases.ts';
+import {
+  BACKENDS,
+  openTestDatabase,
+  patientWithDevice,
+  type TestBackend,
+} from '@glucoboard/core/test-support/databases';
 import { BatchWriter, OverloadedError, UnavailableError, toEvaluation } from '../src/ingest/batch-writer.ts';
 
 const MINUTE = 60_000;

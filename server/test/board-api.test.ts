@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BoardPatientCounts } from '@glucoboard/core/storage';
-import { BACKENDS } from '../../core/test/support/databases.ts';
+import { BACKENDS } from '@glucoboard/core/test-support/databases';
 import { StatisticsMemo } from '../src/api/board.ts';
 import { ADMIN, buildTeam, startTestSystem, type TeamFixture } from './support/clinic.ts';
 import type { Client } from './support/http.ts';

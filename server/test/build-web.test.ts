@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../core/test/support/processes.ts';
+import { REPO_ROOT } from '@glucoboard/core/test-support/processes';
 import { STAMP, WEB_INPUTS } from '../../scripts/build-web.ts';
 
 // Issue 11 item 16: `npm start` built the web app on every start (about 25 of its 37 s). The

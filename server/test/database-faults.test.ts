@@ -1,9 +1,9 @@
 import pg from 'pg';
 import type { Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../../core/test/support/databases.ts';
-import { freePort, runEntryPoint, waitForOk, type RunningProcess } from '../../core/test/support/processes.ts';
-import { dropRedisPrefix, TEST_REDIS_URL, uniqueRedisPrefix } from '../../core/test/support/redis.ts';
+import { createTestDatabase } from '@glucoboard/core/test-support/databases';
+import { freePort, runEntryPoint, waitForOk, type RunningProcess } from '@glucoboard/core/test-support/processes';
+import { dropRedisPrefix, TEST_REDIS_URL, uniqueRedisPrefix } from '@glucoboard/core/test-support/redis';
 import { ADMIN, addPatientsWithMeters, buildTeam } from './support/clinic.ts';
 import { Client } from './support/http.ts';
 import { Sockets, type ReadingsAck } from './support/sockets.ts';

@@ -8,9 +8,14 @@ import {
   type EvaluationBatch,
 } from '@glucoboard/core/storage';
 import { queuePrefix, QUEUES } from '@glucoboard/core/wire';
-import { openTestDatabase, silentLog } from '../../core/test/support/databases.ts';
-import { freePort } from '../../core/test/support/processes.ts';
-import { dropRedisPrefix, TEST_REDIS_URL, throwawayRedis, uniqueRedisPrefix } from '../../core/test/support/redis.ts';
+import { openTestDatabase, silentLog } from '@glucoboard/core/test-support/databases';
+import { freePort } from '@glucoboard/core/test-support/processes';
+import {
+  dropRedisPrefix,
+  TEST_REDIS_URL,
+  throwawayRedis,
+  uniqueRedisPrefix,
+} from '@glucoboard/core/test-support/redis';
 import { EvaluationRelay } from '../src/ingest/evaluation-relay.ts';
 
 const cleanup: Array<() => Promise<void>> = [];

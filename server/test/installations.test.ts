@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { boardEventStream, producerConnection } from '@glucoboard/core/platform';
 import { installationId } from '@glucoboard/core/storage';
 import { queuePrefix, QUEUES } from '@glucoboard/core/wire';
-import { TEST_REDIS_URL } from '../../core/test/support/redis.ts';
+import { TEST_REDIS_URL } from '@glucoboard/core/test-support/redis';
 import { ADMIN, buildTeam, startTestSystem, type TeamFixture } from './support/clinic.ts';
 import { sendReadings, Sockets } from './support/sockets.ts';
 

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '@glucoboard/core/config';
 import { STOP_STEP_MS } from '@glucoboard/core/platform';
-import { createTestDatabase, silentLog } from '../../core/test/support/databases.ts';
-import { freePort } from '../../core/test/support/processes.ts';
-import { throwawayRedis as redisServer } from '../../core/test/support/redis.ts';
+import { createTestDatabase, silentLog } from '@glucoboard/core/test-support/databases';
+import { freePort } from '@glucoboard/core/test-support/processes';
+import { throwawayRedis as redisServer } from '@glucoboard/core/test-support/redis';
 import { fetchSystemStatus } from '../../web/src/lib/system/status.ts';
 import { startSystem, type RunningSystem } from '../src/system.ts';
 

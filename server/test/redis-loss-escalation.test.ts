@@ -3,8 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { producerConnection } from '@glucoboard/core/platform';
 import { queuePrefix, QUEUES } from '@glucoboard/core/wire';
 import { MAINTENANCE_SCHEDULE } from '@glucoboard/workers';
-import { freePort } from '../../core/test/support/processes.ts';
-import { throwawayRedis } from '../../core/test/support/redis.ts';
+import { freePort } from '@glucoboard/core/test-support/processes';
+import { throwawayRedis } from '@glucoboard/core/test-support/redis';
 import { ADMIN, buildTeam, startTestSystem } from './support/clinic.ts';
 import { sendReadings, Sockets } from './support/sockets.ts';
 

@@ -2,8 +2,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, runEntryPoint, waitForOk, type RunningProcess } from '../../core/test/support/processes.ts';
-import { dropRedisPrefix, TEST_REDIS_URL, uniqueRedisPrefix } from '../../core/test/support/redis.ts';
+import { freePort, runEntryPoint, waitForOk, type RunningProcess } from '@glucoboard/core/test-support/processes';
+import { dropRedisPrefix, TEST_REDIS_URL, uniqueRedisPrefix } from '@glucoboard/core/test-support/redis';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BACKENDS, type TestBackend } from '../../core/test/support/databases.ts';
+import { BACKENDS, type TestBackend } from '@glucoboard/core/test-support/databases';
 import { DEMO_CREDENTIALS_FILE, DEMO_DEVICES_FILE, type DemoDevice } from '../src/bootstrap/demo.ts';
 import type { RunningSystem } from '../src/system.ts';
 import { ADMIN, startTestSystem } from './support/clinic.ts';

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../../core/test/support/databases.ts';
-import { freePort, runEntryPoint, waitForOk } from '../../core/test/support/processes.ts';
-import { dropRedisPrefix, TEST_REDIS_URL, uniqueRedisPrefix } from '../../core/test/support/redis.ts';
-import { unpreloadedTimescale } from '../../core/test/support/unpreloaded-timescale.ts';
+import { createTestDatabase } from '@glucoboard/core/test-support/databases';
+import { freePort, runEntryPoint, waitForOk } from '@glucoboard/core/test-support/processes';
+import { dropRedisPrefix, TEST_REDIS_URL, uniqueRedisPrefix } from '@glucoboard/core/test-support/redis';
+import { unpreloadedTimescale } from '@glucoboard/core/test-support/unpreloaded-timescale';
 
 // Issue 11 item 11, found on a real TimescaleDB 2.28 server: with TimescaleDB installed but not in
 // shared_preload_libraries, CREATE EXTENSION ends the connection with FATAL, and `npm start` died.

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, startTestSystem } from '../../server/test/support/clinic.ts';
+import { ADMIN, startTestSystem } from '@glucoboard/server/test-support/clinic';
 import { readDeviceFile, writeDeviceFile, type DeviceRecord } from '../src/device-file.ts';
 import { provisionMeters } from '../src/provisioning.ts';
 import { runSimulation, type SimulationReport } from '../src/simulation.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, storeDeviceReadings, type EvaluationReading } from '@glucoboard/core/storage';
-import { BACKENDS, openTestDatabase, patientWithDevice } from '../../core/test/support/databases.ts';
+import { BACKENDS, openTestDatabase, patientWithDevice } from '@glucoboard/core/test-support/databases';
 import { evaluateBatch, type PatientEvaluation } from '../src/alert-evaluation.ts';
 import { openNoDataAlerts } from '../src/no-data.ts';
 

@@ -13,8 +13,8 @@ import {
   storeDeviceReadings,
   type Database,
 } from '@glucoboard/core/storage';
-import { BACKENDS, openTestDatabase, patientWithDevice } from '../../core/test/support/databases.ts';
-import { dropRedisPrefix, TEST_REDIS_URL, uniqueRedisPrefix } from '../../core/test/support/redis.ts';
+import { BACKENDS, openTestDatabase, patientWithDevice } from '@glucoboard/core/test-support/databases';
+import { dropRedisPrefix, TEST_REDIS_URL, uniqueRedisPrefix } from '@glucoboard/core/test-support/redis';
 import { evaluateBatch } from '../src/alert-evaluation.ts';
 import { startAlerting } from '../src/alerting.ts';
 

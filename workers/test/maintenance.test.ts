@@ -3,9 +3,9 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMetricsRegistry, locateRedis } from '@glucoboard/core/platform';
 import { storeDeviceReadings } from '@glucoboard/core/storage';
-import { createTestDatabase, openTestDatabase, patientWithDevice } from '../../core/test/support/databases.ts';
-import { freePort, runEntryPoint, waitForOk } from '../../core/test/support/processes.ts';
-import { dropRedisPrefix, TEST_REDIS_URL, uniqueRedisPrefix } from '../../core/test/support/redis.ts';
+import { createTestDatabase, openTestDatabase, patientWithDevice } from '@glucoboard/core/test-support/databases';
+import { freePort, runEntryPoint, waitForOk } from '@glucoboard/core/test-support/processes';
+import { dropRedisPrefix, TEST_REDIS_URL, uniqueRedisPrefix } from '@glucoboard/core/test-support/redis';
 import { queuePrefix, QUEUES } from '@glucoboard/core/wire';
 import { MAINTENANCE_SCHEDULE, startWorkers } from '../src/index.ts';
 

@@ -1,6 +1,6 @@
 import { loadConfig } from '@glucoboard/core/config';
-import { createTestDatabase, silentLog, type TestBackend } from '../../../core/test/support/databases.ts';
-import { dropRedisPrefix, TEST_REDIS_URL, uniqueRedisPrefix } from '../../../core/test/support/redis.ts';
+import { createTestDatabase, silentLog, type TestBackend } from '@glucoboard/core/test-support/databases';
+import { dropRedisPrefix, TEST_REDIS_URL, uniqueRedisPrefix } from '@glucoboard/core/test-support/redis';
 import { startSystem, type RunningSystem } from '../../src/system.ts';
 import { Client } from './http.ts';
 
@@ -54,6 +54,27 @@ export async function startTestSystem(
       await dropRedisPrefix(prefix);
     },
   };
+}
+
+export type TestSystem = Awaited<ReturnType<typeof startTestSystem>>;
+/** A running system with its sysadmin signed in. */
+export type Clinic = TestSystem & { sysadmin: Client };
+
+/** One team per name, in the names' order. */
+type TeamsNamed<Names extends readonly string[]> = { [K in keyof Names]: TeamFixture };
+
+/**
+ * A test file's clinic, for its beforeAll: a running system with its sysadmin signed in, then the
+ * named teams built through the public API, in that order. The caller stops it in afterAll.
+ */
+export async function startClinic<const Names extends readonly string[]>(
+  ...teamNames: Names
+): Promise<[Clinic, ...TeamsNamed<Names>]> {
+  const env = await startTestSystem('postgres');
+  const sysadmin = await env.client().login(ADMIN.email, ADMIN.password);
+  const teams: TeamFixture[] = [];
+  for (const name of teamNames) teams.push(await buildTeam(sysadmin, env.system.url, name));
+  return [Object.assign(env, { sysadmin }), ...(teams as unknown as TeamsNamed<Names>)];
 }
 
 export interface TeamFixture {
