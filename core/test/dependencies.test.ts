@@ -29,6 +29,18 @@ const packagesImported = (dir: string) =>
       .filter((s) => s.startsWith('@glucoboard/')),
   );
 
+/** The relative imports under a directory that land outside its workspace, with where they land. */
+function reachedAcross(dir: string): Array<{ file: string; target: string }> {
+  const workspace = dir.split('/')[0]! + '/';
+  return importsUnder(dir)
+    .filter(({ specifier }) => specifier.startsWith('.'))
+    .map(({ file, specifier }) => ({
+      file,
+      target: path.relative(ROOT, path.resolve(ROOT, path.dirname(file), specifier)),
+    }))
+    .filter(({ target }) => !target.startsWith(workspace));
+}
+
 describe('the dependency direction', () => {
   it('core depends on no other workspace; workers and the simulator on core only', () => {
     expect(packagesImported('core/src')).toEqual(new Set());
@@ -42,13 +54,14 @@ describe('the dependency direction', () => {
   });
 
   it('no workspace reaches into another by a relative path', () => {
-    for (const dir of ['core/src', 'server/src', 'workers/src', 'simulator/src']) {
-      const across = importsUnder(dir).filter(({ file, specifier }) => {
-        if (!specifier.startsWith('.')) return false;
-        const target = path.relative(ROOT, path.resolve(ROOT, path.dirname(file), specifier));
-        return !target.startsWith(dir.split('/')[0]! + '/');
-      });
-      expect(across, dir).toEqual([]);
+    for (const dir of ['core/src', 'server/src', 'workers/src', 'simulator/src'])
+      expect(reachedAcross(dir), dir).toEqual([]);
+  });
+
+  it("tests take another workspace's test support from its package exports (…/test-support/…)", () => {
+    for (const dir of ['core/test', 'server/test', 'workers/test', 'simulator/test', 'web/test']) {
+      const support = reachedAcross(dir).filter(({ target }) => /^[^/]+\/test\/support\//.test(target));
+      expect(support, dir).toEqual([]);
     }
   });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from '../../core/test/support/databases.ts';
+import { BACKENDS } from '@glucoboard/core/test-support/databases';
 import { ADMIN, buildTeam, startTestSystem, type TeamFixture } from './support/clinic.ts';
 import type { Client } from './support/http.ts';
 import { nightscout, sha1, sha512, UNAUTHORIZED } from './support/nightscout.ts';

@@ -1,8 +1,8 @@
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTeam, PASSWORD, type TeamFixture } from '../../../server/test/support/clinic.ts';
-import type { Client } from '../../../server/test/support/http.ts';
-import { sendReadings, Sockets } from '../../../server/test/support/sockets.ts';
+import { buildTeam, PASSWORD, type TeamFixture } from '@glucoboard/server/test-support/clinic';
+import type { Client } from '@glucoboard/server/test-support/http';
+import { sendReadings, Sockets } from '@glucoboard/server/test-support/sockets';
 import {
   addNurse,
   openTab,

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { ADMIN, PASSWORD, startTestSystem } from '../../../server/test/support/clinic.ts';
-import type { Client } from '../../../server/test/support/http.ts';
+import { ADMIN, PASSWORD, startTestSystem } from '@glucoboard/server/test-support/clinic';
+import type { Client } from '@glucoboard/server/test-support/http';
 import { translate, type MessageKey, type MessageParams } from '../../src/lib/i18n/translate.ts';
 
 /**

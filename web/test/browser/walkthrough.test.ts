@@ -6,9 +6,9 @@ import {
   buildTeam,
   PASSWORD,
   type TeamFixture,
-} from '../../../server/test/support/clinic.ts';
-import type { Client } from '../../../server/test/support/http.ts';
-import { sendReadings, Sockets } from '../../../server/test/support/sockets.ts';
+} from '@glucoboard/server/test-support/clinic';
+import type { Client } from '@glucoboard/server/test-support/http';
+import { sendReadings, Sockets } from '@glucoboard/server/test-support/sockets';
 import { formatPercent } from '../../src/lib/i18n/format.ts';
 import { addNurse, openTab, type BrowserTest, signIn, startBrowserTest, t, type Tab } from './support.ts';
 
