@@ -25,7 +25,11 @@ function sources(dir: string): string[] {
  */
 function serverCodes(): Set<string> {
   const codes = new Set<string>(READING_REJECTION_CODES);
-  for (const file of [...sources(path.join(ROOT, 'server/src')), ...sources(path.join(ROOT, 'core/src/wire'))]) {
+  // FHIR and Nightscout answer outside clients in their own error shapes (OperationOutcome, Nightscout's
+  // bodies); the web app never reads those codes.
+  const outside = /[/\\](fhir|nightscout)([/\\.]|$)/;
+  const files = [...sources(path.join(ROOT, 'server/src')), ...sources(path.join(ROOT, 'core/src/wire'))];
+  for (const file of files.filter((f) => !outside.test(path.relative(ROOT, f)))) {
     const text = fs.readFileSync(file, 'utf8');
     for (const m of text.matchAll(/new \w+\(\s*\d{3},\s*'([A-Z][A-Z0-9_]+)'/g)) codes.add(m[1]!);
     for (const m of text.matchAll(/\bcode: '([A-Z][A-Z0-9_]+)'/g)) codes.add(m[1]!);
