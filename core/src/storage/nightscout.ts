@@ -432,3 +432,5 @@ export async function deleteNightscoutDocument(
       );
   return (deleted.rowCount ?? 0) > 0;
 }
+
+export * from './nightscout-followers.ts';

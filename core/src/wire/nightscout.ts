@@ -443,3 +443,5 @@ function v3Moment(value: unknown): { ms: number; utcOffset: number } | null {
   }
   return parsed && parsed.ms >= V3_MIN_TIMESTAMP ? parsed : null;
 }
+
+export * from './nightscout-followers.ts';

@@ -12,7 +12,7 @@ import type { ApiDependencies } from './context.ts';
 import { deviceRoutes } from './devices.ts';
 import { manualEntryRoutes } from './manual-entry.ts';
 import { fhirRouter } from '../fhir/index.ts';
-import { nightscoutApi, treatmentRoutes } from '../nightscout/index.ts';
+import { followerRoutes, nightscoutApi, treatmentRoutes } from '../nightscout/index.ts';
 import { DEVICE_FRAME_LIMIT_BYTES } from '../realtime/index.ts';
 import { gatewayJsonErrors, gatewayJsonOnly, gatewayRoutes } from './gateway.ts';
 import { oidcRoutes } from './oidc.ts';
@@ -34,6 +34,7 @@ export function apiRoutes(deps: ApiDependencies): RouteSpec[] {
     ...auditRoutes(deps),
     ...boardRoutes(deps),
     ...treatmentRoutes(deps),
+    ...followerRoutes(deps),
     ...apiClientRoutes(deps),
   ];
 }

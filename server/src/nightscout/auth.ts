@@ -1,14 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type pg from 'pg';
-import type { NightscoutDevice } from '@glucoboard/core/storage';
+import { followerUsed, type NightscoutDevice, type NightscoutFollower } from '@glucoboard/core/storage';
 import type { FailureCounter } from '../realtime/auth-throttle.ts';
 import { throttledMessage } from '../realtime/devices.ts';
-import { deviceByJwt, deviceBySecret } from './credential.ts';
+import { credentialByJwt, credentialBySecret, type NightscoutCredential } from './credential.ts';
 
-/** What a request's credential says: a device (of one patient), nobody, a wrong one, or too many wrong ones. */
+/**
+ * What a request's credential says: a device (of one patient), a follower (who may read one
+ * patient), nobody, a wrong one, or too many wrong ones.
+ */
 export type NightscoutAuth =
   | { state: 'device'; device: NightscoutDevice }
+  | { state: 'follower'; follower: NightscoutFollower }
   | { state: 'anonymous' }
   | { state: 'refused' }
   | { state: 'throttled'; retryAfterMs: number };
@@ -20,7 +24,7 @@ export interface NightscoutAuthenticator {
    * removed), then `?token=`. `jwtOnly` (API v3): the Bearer JWT alone.
    */
   authenticate(req: Request, options?: { jwtOnly?: boolean }): Promise<NightscoutAuth>;
-  /** The device a token names (the JWT request), throttled like any other attempt. */
+  /** The device or follower a token names (the JWT request), throttled like any other attempt. */
   byToken(req: Request, token: string): Promise<NightscoutAuth>;
 }
 
@@ -63,7 +67,11 @@ function secretOf(req: Request): string | undefined {
  * of 401. A credential that verifies is never throttled.
  */
 export function createNightscoutAuthenticator(db: pg.Pool, throttle: FailureCounter): NightscoutAuthenticator {
-  async function attempt(req: Request, credential: string, find: () => Promise<NightscoutDevice | undefined>) {
+  async function attempt(
+    req: Request,
+    credential: string,
+    find: () => Promise<NightscoutCredential | undefined>,
+  ): Promise<NightscoutAuth> {
     const keys = {
       device: `nightscout:${createHash('sha256').update(credential).digest('hex').slice(0, 32)}`,
       source: req.ip ?? 'unknown',
@@ -71,8 +79,12 @@ export function createNightscoutAuthenticator(db: pg.Pool, throttle: FailureCoun
     // The check is cheap (an HMAC and an index probe), so it comes first: a credential that
     // verifies is admitted even while its address is throttled (a ward's uploaders behind one NAT
     // keep uploading while a stale app there keeps failing), as a cached meter is.
-    const device = await find();
-    if (device) return { state: 'device', device } as const;
+    const found = await find();
+    if (found?.kind === 'device') return { state: 'device', device: found.device };
+    if (found) {
+      await followerUsed(db, found.follower.followerId);
+      return { state: 'follower', follower: found.follower };
+    }
     const verdict = await throttle.check(keys);
     if (!verdict.allowed) return { state: 'throttled', retryAfterMs: verdict.retryAfterMs } as const;
     await throttle.recordFailure(keys);
@@ -82,17 +94,17 @@ export function createNightscoutAuthenticator(db: pg.Pool, throttle: FailureCoun
   return {
     async authenticate(req, options = {}) {
       const jwt = bearerOf(req);
-      if (jwt) return attempt(req, jwt, () => deviceByJwt(db, jwt));
+      if (jwt) return attempt(req, jwt, () => credentialByJwt(db, jwt));
       if (req.get('authorization') && options.jwtOnly) return { state: 'refused' };
       if (options.jwtOnly) return { state: 'anonymous' };
       const secret = secretOf(req);
-      if (secret) return attempt(req, secret, () => deviceBySecret(db, secret));
+      if (secret) return attempt(req, secret, () => credentialBySecret(db, secret));
       const token = req.query['token'];
-      if (typeof token === 'string' && token) return attempt(req, token, () => deviceBySecret(db, token));
+      if (typeof token === 'string' && token) return attempt(req, token, () => credentialBySecret(db, token));
       return { state: 'anonymous' };
     },
     byToken(req, token) {
-      return attempt(req, token, () => deviceBySecret(db, token));
+      return attempt(req, token, () => credentialBySecret(db, token));
     },
   };
 }

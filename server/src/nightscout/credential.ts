@@ -3,9 +3,12 @@ import type pg from 'pg';
 import {
   deviceByNightscoutDigest,
   deviceByTokenIssue,
+  followerById,
+  followerByNightscoutDigest,
   nightscoutKey,
   type NightscoutDevice,
   type NightscoutDigests,
+  type NightscoutFollower,
 } from '@glucoboard/core/storage';
 
 /**
@@ -21,7 +24,14 @@ import {
  * does not even give the SHA-1 values an uploader sends. Its speed is what lets every request of
  * 1,000 uploaders be checked without a cache, so a rotation or revocation is seen at once by
  * every server.
+ *
+ * A follower's read-only token (nightscout_followers) is kept and found the same way.
  */
+
+/** Whom a Nightscout credential names: an uploading device, or a follower who may only read. */
+export type NightscoutCredential =
+  | { kind: 'device'; device: NightscoutDevice }
+  | { kind: 'follower'; follower: NightscoutFollower };
 
 const keys = new WeakMap<pg.Pool, Promise<Buffer>>();
 
@@ -51,15 +61,20 @@ const SHA512_HEX = /^[0-9a-f]{128}$/i;
 const MAX_SECRET = 256;
 
 /**
- * The unrevoked device an API secret names: its SHA-1 hex, its SHA-512 hex (either case), or the
- * token itself (as `?token=` and the JWT request carry it).
+ * The unrevoked device or follower an API secret names: its SHA-1 hex, its SHA-512 hex (either
+ * case), or the token itself (as `?token=` and the JWT request carry it). Tokens are random, so
+ * a digest names one of them at most.
  */
-export async function deviceBySecret(db: pg.Pool, secret: string): Promise<NightscoutDevice | undefined> {
+export async function credentialBySecret(db: pg.Pool, secret: string): Promise<NightscoutCredential | undefined> {
   if (secret.length === 0 || secret.length > MAX_SECRET) return undefined;
   const key = await keyOf(db);
-  if (SHA512_HEX.test(secret)) return deviceByNightscoutDigest(db, 'sha512', digestOf(key, secret.toLowerCase()));
-  const sha1 = SHA1_HEX.test(secret) ? secret.toLowerCase() : hex('sha1', secret);
-  return deviceByNightscoutDigest(db, 'sha1', digestOf(key, sha1));
+  const [hash, digest] = SHA512_HEX.test(secret)
+    ? (['sha512', digestOf(key, secret.toLowerCase())] as const)
+    : (['sha1', digestOf(key, SHA1_HEX.test(secret) ? secret.toLowerCase() : hex('sha1', secret))] as const);
+  const device = await deviceByNightscoutDigest(db, hash, digest);
+  if (device) return { kind: 'device', device };
+  const follower = await followerByNightscoutDigest(db, hash, digest);
+  return follower ? { kind: 'follower', follower } : undefined;
 }
 
 // --- JWT (HS256), as Nightscout's /api/v2/authorization/request/<token> issues them -------------
@@ -71,22 +86,28 @@ const base64url = (data: string | Buffer) => Buffer.from(data).toString('base64u
 const HEADER = base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
 
 interface Claims {
-  /** The device serial. */
+  /** The device serial, or the follower's id. */
   sub: string;
-  /** Its token's issue time in ms: a rotation makes every JWT of the old token invalid. */
-  gen: number;
+  /** A device's token issue time in ms: a rotation makes every JWT of the old token invalid. */
+  gen?: number;
+  /** Set for a follower (whose token is never rotated, only revoked). */
+  follower?: true;
   iat: number;
   exp: number;
 }
 
-/** A JWT for the device, signed with the installation's key: { token, iat, exp }. */
+/** A JWT for the device or follower, signed with the installation's key: { token, iat, exp }. */
 export async function issueJwt(
   db: pg.Pool,
-  device: NightscoutDevice,
+  credential: NightscoutCredential,
   nowMs = Date.now(),
 ): Promise<{ token: string; iat: number; exp: number }> {
   const iat = Math.floor(nowMs / 1000);
-  const claims: Claims = { sub: device.deviceId, gen: device.tokenIssuedMs, iat, exp: iat + JWT_LIFETIME_S };
+  const named =
+    credential.kind === 'device'
+      ? { sub: credential.device.deviceId, gen: credential.device.tokenIssuedMs }
+      : { sub: credential.follower.followerId, follower: true as const };
+  const claims: Claims = { ...named, iat, exp: iat + JWT_LIFETIME_S };
   const body = `${HEADER}.${base64url(JSON.stringify(claims))}`;
   const signature = createHmac('sha256', await keyOf(db))
     .update(body)
@@ -94,8 +115,15 @@ export async function issueJwt(
   return { token: `${body}.${signature}`, iat: claims.iat, exp: claims.exp };
 }
 
-/** The device a JWT names, if it verifies, has not expired, and its token is unchanged and unrevoked. */
-export async function deviceByJwt(db: pg.Pool, jwt: string, nowMs = Date.now()): Promise<NightscoutDevice | undefined> {
+/**
+ * The device or follower a JWT names, if it verifies, has not expired, and the credential is
+ * unrevoked (and, for a device, its token unchanged).
+ */
+export async function credentialByJwt(
+  db: pg.Pool,
+  jwt: string,
+  nowMs = Date.now(),
+): Promise<NightscoutCredential | undefined> {
   const parts = jwt.split('.');
   if (parts.length !== 3 || parts[0] !== HEADER || jwt.length > 2048) return undefined;
   const expected = createHmac('sha256', await keyOf(db))
@@ -109,8 +137,13 @@ export async function deviceByJwt(db: pg.Pool, jwt: string, nowMs = Date.now()):
   } catch {
     return undefined;
   }
-  const { sub, gen, exp } = claims;
-  if (typeof sub !== 'string' || typeof gen !== 'number' || typeof exp !== 'number') return undefined;
-  if (exp * 1000 <= nowMs) return undefined;
-  return deviceByTokenIssue(db, sub, gen);
+  const { sub, gen, exp, follower } = claims;
+  if (typeof sub !== 'string' || typeof exp !== 'number' || exp * 1000 <= nowMs) return undefined;
+  if (follower === true) {
+    const found = await followerById(db, sub);
+    return found ? { kind: 'follower', follower: found } : undefined;
+  }
+  if (typeof gen !== 'number') return undefined;
+  const device = await deviceByTokenIssue(db, sub, gen);
+  return device ? { kind: 'device', device } : undefined;
 }

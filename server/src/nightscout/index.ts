@@ -5,6 +5,7 @@ import { nightscoutRouter } from './routes.ts';
 
 export { nightscoutDigests } from './credential.ts';
 export { treatmentRoutes } from './timeline.ts';
+export { followerRoutes } from './followers.ts';
 
 /**
  * The Nightscout API in the running system: readings through the gateways' ingest (the same

@@ -24,7 +24,7 @@ import {
   uploaderBattery,
   type NormalizedDocument,
 } from '@glucoboard/core/wire';
-import { throttled, unauthorized, type NightscoutAuthenticator } from './auth.ts';
+import { throttled, unauthorized, type NightscoutAuth, type NightscoutAuthenticator } from './auth.ts';
 import { issueJwt } from './credential.ts';
 import { acceptEntries, v1Document, type Ingest } from './entries.ts';
 
@@ -40,6 +40,16 @@ const MAX_COUNT = 50_000;
  */
 export const DEVICE_PERMISSIONS = ['api:*:read', 'api:*:create', 'api:*:update', 'api:*:delete'];
 
+/** A follower's credential reads its patient's documents, as Nightscout's 'readable' role: nothing else. */
+export const FOLLOWER_PERMISSIONS = ['*:*:read'];
+
+/** The patient whose data an admitted credential reaches (a device's or a follower's). */
+export function patientOf(verdict: NightscoutAuth): string | undefined {
+  if (verdict.state === 'device') return verdict.device.patientId;
+  if (verdict.state === 'follower') return verdict.follower.patientId;
+  return undefined;
+}
+
 export interface V1Dependencies {
   db: pg.Pool;
   auth: NightscoutAuthenticator;
@@ -53,7 +63,10 @@ export function nightscoutV1(deps: V1Dependencies): Router {
   const { db, auth } = deps;
   const router = Router();
 
-  /** The request's device, or an answered 401/429. */
+  /**
+   * The request's device, or an answered 401/429. A follower's credential writing is answered as
+   * Nightscout answers a read-only token: the same 401 as a wrong secret.
+   */
   async function deviceOf(req: Request, res: Response): Promise<NightscoutDevice | undefined> {
     const verdict = await deps.auth.authenticate(req);
     if (verdict.state === 'device') return verdict.device;
@@ -62,11 +75,21 @@ export function nightscoutV1(deps: V1Dependencies): Router {
     return undefined;
   }
 
+  /** The patient a reader (device or follower) may read, or an answered 401/429. */
+  async function readerOf(req: Request, res: Response): Promise<string | undefined> {
+    const verdict = await deps.auth.authenticate(req);
+    const patientId = patientOf(verdict);
+    if (patientId) return patientId;
+    if (verdict.state === 'throttled') throttled(res, verdict.retryAfterMs);
+    else unauthorized(res);
+    return undefined;
+  }
+
   router.get(paths('/api/v1/status'), async (req, res) => {
     const verdict = await auth.authenticate(req);
     if (verdict.state === 'throttled') return throttled(res, verdict.retryAfterMs);
-    const thresholds =
-      verdict.state === 'device' ? await nightscoutThresholds(db, verdict.device.patientId) : undefined;
+    const patientId = patientOf(verdict);
+    const thresholds = patientId ? await nightscoutThresholds(db, patientId) : undefined;
     // Without a credential: SPEC's default thresholds, nothing of any patient.
     const t = thresholds ?? { urgentLow: 3.0, low: 4.0, high: 13.9, urgentHigh: 20.0 };
     const mgdl = (mmol: number) => Math.round(mmol * MGDL_PER_MMOL);
@@ -99,12 +122,13 @@ export function nightscoutV1(deps: V1Dependencies): Router {
   router.get('/api/v1/verifyauth', async (req, res) => {
     const verdict = await auth.authenticate(req);
     if (verdict.state === 'throttled') return throttled(res, verdict.retryAfterMs);
-    const ok = verdict.state === 'device';
+    // As Nightscout: a read-only token is 'OK' (found, by role) but may not write.
+    const ok = patientOf(verdict) !== undefined;
     res.json({
       status: 200,
       message: {
         canRead: ok,
-        canWrite: ok,
+        canWrite: verdict.state === 'device',
         isAdmin: false,
         message: ok ? 'OK' : 'UNAUTHORIZED',
         rolefound: ok ? 'FOUND' : 'NOTFOUND',
@@ -113,7 +137,7 @@ export function nightscoutV1(deps: V1Dependencies): Router {
     });
   });
 
-  // Loop's check of its credentials.
+  // Loop's check of its credentials (a follower has not Nightscout's authorization:debug:test: 401).
   router.get('/api/v1/experiments/test', async (req, res) => {
     if (await deviceOf(req, res)) res.json({ status: 'ok' });
   });
@@ -121,12 +145,16 @@ export function nightscoutV1(deps: V1Dependencies): Router {
   router.get('/api/v2/authorization/request/:token', async (req, res) => {
     const verdict = await auth.byToken(req, req.params.token);
     if (verdict.state === 'throttled') return throttled(res, verdict.retryAfterMs);
-    if (verdict.state !== 'device') return unauthorized(res);
-    const jwt = await issueJwt(db, verdict.device);
+    if (verdict.state !== 'device' && verdict.state !== 'follower') return unauthorized(res);
+    const credential =
+      verdict.state === 'device'
+        ? ({ kind: 'device', device: verdict.device } as const)
+        : ({ kind: 'follower', follower: verdict.follower } as const);
+    const jwt = await issueJwt(db, credential);
     res.json({
       token: jwt.token,
-      sub: verdict.device.deviceId,
-      permissionGroups: [DEVICE_PERMISSIONS],
+      sub: verdict.state === 'device' ? verdict.device.deviceId : verdict.follower.name,
+      permissionGroups: [verdict.state === 'device' ? DEVICE_PERMISSIONS : FOLLOWER_PERMISSIONS],
       iat: jwt.iat,
       exp: jwt.exp,
     });
@@ -143,12 +171,12 @@ export function nightscoutV1(deps: V1Dependencies): Router {
   });
 
   const listEntries = async (req: Request, res: Response, type: string | undefined, count?: number) => {
-    const device = await deviceOf(req, res);
-    if (!device) return;
+    const patientId = await readerOf(req, res);
+    if (!patientId) return;
     const query = v1Query(req, 'entries', count);
     if (typeof query === 'string') return refuse(res, 400, query);
     if (type) query.filters.push({ field: 'type', op: 'eq', value: type });
-    const found = await searchNightscoutDocuments(db, device.patientId, query);
+    const found = await searchNightscoutDocuments(db, patientId, query);
     const newest = found[0] ? Number(found[0].doc['date']) : undefined;
     if (newest !== undefined && Number.isFinite(newest)) {
       res.set('last-modified', new Date(newest).toUTCString());
@@ -166,9 +194,9 @@ export function nightscoutV1(deps: V1Dependencies): Router {
     const spec = req.params.spec.replace(/\.json$/, '');
     if (spec === 'current') return listEntries(req, res, undefined, 1);
     if (/^[0-9a-f]{24}$/.test(spec)) {
-      const device = await deviceOf(req, res);
-      if (!device) return;
-      const found = await nightscoutDocument(db, device.patientId, 'entries', spec);
+      const patientId = await readerOf(req, res);
+      if (!patientId) return;
+      const found = await nightscoutDocument(db, patientId, 'entries', spec);
       return found ? res.json([v1Document(found)]) : refuse(res, 404, `No such id: '${spec}'`);
     }
     return listEntries(req, res, spec);
@@ -250,11 +278,11 @@ export function nightscoutV1(deps: V1Dependencies): Router {
 
   for (const collection of ['treatments', 'devicestatus', 'profile'] as const) {
     router.get(paths(`/api/v1/${collection}`), async (req, res) => {
-      const device = await deviceOf(req, res);
-      if (!device) return;
+      const patientId = await readerOf(req, res);
+      if (!patientId) return;
       const query = v1Query(req, collection);
       if (typeof query === 'string') return refuse(res, 400, query);
-      res.json((await searchNightscoutDocuments(db, device.patientId, query)).map(v1Document));
+      res.json((await searchNightscoutDocuments(db, patientId, query)).map(v1Document));
     });
   }
 

@@ -27,7 +27,7 @@ import {
 } from '@glucoboard/core/wire';
 import { throttled, type NightscoutAuthenticator } from './auth.ts';
 import { acceptEntries, type Ingest } from './entries.ts';
-import { DEVICE_PERMISSIONS, NIGHTSCOUT_VERSION } from './v1.ts';
+import { DEVICE_PERMISSIONS, FOLLOWER_PERMISSIONS, NIGHTSCOUT_VERSION } from './v1.ts';
 
 const API3_VERSION = '3.0.5';
 const COLLECTIONS: readonly NightscoutCollection[] = [
@@ -69,12 +69,26 @@ function status(res: Response, code: number, message?: string): void {
   res.status(code).json(message === undefined ? { status: code } : { status: code, message });
 }
 
-/** Shiro-style check of DEVICE_PERMISSIONS: `api:*:read` grants `api:entries:read`. */
-function permitted(permission: string): boolean {
+/** Who calls: the patient reached, with the device when it is an uploader (a follower only reads). */
+interface Caller {
+  patientId: string;
+  device?: NightscoutDevice;
+  permissions: readonly string[];
+}
+
+/** Shiro-style check of the caller's permissions: `api:*:read` and `*:*:read` grant `api:entries:read`. */
+function permitted(caller: Caller, permission: string): boolean {
   const wanted = permission.split(':');
-  return DEVICE_PERMISSIONS.some((granted) =>
+  return caller.permissions.some((granted) =>
     granted.split(':').every((part, i) => part === '*' || part === wanted[i]),
   );
+}
+
+/** The uploading device of a caller with the permission, or the answered 403 Nightscout gives. */
+function uploaderOf(res: Response, caller: Caller, permission: string): NightscoutDevice | undefined {
+  if (caller.device && permitted(caller, permission)) return caller.device;
+  status(res, 403, V3_MESSAGES.missingPermission.replace('{0}', permission));
+  return undefined;
 }
 
 const v3Document = (stored: StoredNightscoutDocument): Record<string, unknown> => {
@@ -92,16 +106,20 @@ export function nightscoutV3(deps: V3Dependencies): Router {
   const { db } = deps;
   const router = Router();
 
-  /** The request's device with the permission, or an answered 401/403/429. */
-  async function deviceOf(req: Request, res: Response, permission?: string): Promise<NightscoutDevice | undefined> {
+  /** The request's caller with the permission, or an answered 401/403/429. */
+  async function callerOf(req: Request, res: Response, permission?: string): Promise<Caller | undefined> {
     const verdict = await deps.auth.authenticate(req, { jwtOnly: true });
     if (verdict.state === 'throttled') return void throttled(res, verdict.retryAfterMs);
     if (verdict.state === 'anonymous') return void status(res, 401, V3_MESSAGES.missingToken);
     if (verdict.state === 'refused') return void status(res, 401, V3_MESSAGES.badToken);
-    if (permission && !permitted(permission)) {
+    const caller: Caller =
+      verdict.state === 'device'
+        ? { patientId: verdict.device.patientId, device: verdict.device, permissions: DEVICE_PERMISSIONS }
+        : { patientId: verdict.follower.patientId, permissions: FOLLOWER_PERMISSIONS };
+    if (permission && !permitted(caller, permission)) {
       return void status(res, 403, V3_MESSAGES.missingPermission.replace('{0}', permission));
     }
-    return verdict.device;
+    return caller;
   }
 
   const about = () => ({
@@ -116,15 +134,22 @@ export function nightscoutV3(deps: V3Dependencies): Router {
   });
 
   router.get('/api/v3/status', async (req, res) => {
-    if (!(await deviceOf(req, res))) return;
-    const apiPermissions = Object.fromEntries(COLLECTIONS.map((c) => [c, 'crud']));
+    const caller = await callerOf(req, res);
+    if (!caller) return;
+    // As lib/api3/specific/status: the letters of what the caller may do with each collection.
+    const letters = (c: NightscoutCollection) =>
+      (['create', 'read', 'update', 'delete'] as const)
+        .filter((op) => permitted(caller, `api:${c}:${op}`))
+        .map((op) => op[0])
+        .join('');
+    const apiPermissions = Object.fromEntries(COLLECTIONS.map((c) => [c, letters(c)]));
     res.json({ status: 200, result: { ...about(), apiPermissions } });
   });
 
   router.get('/api/v3/lastModified', async (req, res) => {
-    const device = await deviceOf(req, res);
-    if (!device) return;
-    const collections = await nightscoutLastModified(db, device.patientId);
+    const caller = await callerOf(req, res);
+    if (!caller) return;
+    const collections = await nightscoutLastModified(db, caller.patientId);
     res.json({ status: 200, result: { srvDate: Date.now(), collections } });
   });
 
@@ -132,13 +157,12 @@ export function nightscoutV3(deps: V3Dependencies): Router {
     const base = `/api/v3/${collection}`;
 
     router.post(base, async (req, res) => {
-      const device = await deviceOf(req, res);
-      if (!device) return;
+      const caller = await callerOf(req, res);
+      if (!caller) return;
       const prepared = prepareV3Document(req.body, collection);
       if (!prepared.ok) return status(res, 400, prepared.message);
-      if (!permitted(`api:${collection}:create`)) {
-        return status(res, 403, V3_MESSAGES.missingPermission.replace('{0}', `api:${collection}:create`));
-      }
+      const device = uploaderOf(res, caller, `api:${collection}:create`);
+      if (!device) return;
       const stored = await create(device, collection, prepared.doc, prepared.identifier);
       if (!stored) return status(res, 500, V3_MESSAGES.storageError);
       if ('refused' in stored) return status(res, 400, stored.refused);
@@ -159,17 +183,17 @@ export function nightscoutV3(deps: V3Dependencies): Router {
     });
 
     router.get(base, async (req, res) => {
-      const device = await deviceOf(req, res, `api:${collection}:read`);
-      if (!device) return;
+      const caller = await callerOf(req, res, `api:${collection}:read`);
+      if (!caller) return;
       const query = v3Query(req, collection);
       if (typeof query === 'string') return status(res, 400, query);
-      const found = await searchNightscoutDocuments(db, device.patientId, query);
+      const found = await searchNightscoutDocuments(db, caller.patientId, query);
       res.json({ status: 200, result: found.map(v3Document) });
     });
 
     router.get([`${base}/history`, `${base}/history/:lastModified`], async (req, res) => {
-      const device = await deviceOf(req, res, `api:${collection}:read`);
-      if (!device) return;
+      const caller = await callerOf(req, res, `api:${collection}:read`);
+      if (!caller) return;
       const limit = limitOf(req);
       if (limit === null) return status(res, 400, V3_MESSAGES.badLimit);
       let since: number;
@@ -183,7 +207,7 @@ export function nightscoutV3(deps: V3Dependencies): Router {
         if (Number.isNaN(header)) return status(res, 400, V3_MESSAGES.badLastModified);
         since = Math.floor(header / 1000) * 1000 - 1; // this second or newer
       }
-      const found = await nightscoutHistory(db, device.patientId, collection, since, limit);
+      const found = await nightscoutHistory(db, caller.patientId, collection, since, limit);
       if (found.length > 0) {
         const newest = Math.max(...found.map((d) => d.srvModified));
         res.set('last-modified', new Date(newest).toUTCString());
@@ -193,9 +217,9 @@ export function nightscoutV3(deps: V3Dependencies): Router {
     });
 
     router.get(`${base}/:identifier`, async (req, res) => {
-      const device = await deviceOf(req, res, `api:${collection}:read`);
-      if (!device) return;
-      const found = await nightscoutDocument(db, device.patientId, collection, req.params['identifier']!);
+      const caller = await callerOf(req, res, `api:${collection}:read`);
+      if (!caller) return;
+      const found = await nightscoutDocument(db, caller.patientId, collection, req.params['identifier']!);
       if (!found) return status(res, 404);
       res.set('last-modified', new Date(found.srvModified).toUTCString());
       res.json({ status: 200, result: v3Document(found) });
@@ -207,15 +231,14 @@ export function nightscoutV3(deps: V3Dependencies): Router {
 
     // PATCH (lib/api3/generic/patch): the fields merged in; identifier and server dates are the server's.
     router.patch(item, async (req, res) => {
-      const device = await deviceOf(req, res);
-      if (!device) return;
+      const caller = await callerOf(req, res);
+      if (!caller) return;
       const fields: unknown = req.body;
       if (!isPlainObject(fields) || Object.keys(fields).length === 0) {
         return status(res, 400, V3_MESSAGES.badRequestBody);
       }
-      if (!permitted(`api:${collection}:update`)) {
-        return status(res, 403, V3_MESSAGES.missingPermission.replace('{0}', `api:${collection}:update`));
-      }
+      const device = uploaderOf(res, caller, `api:${collection}:update`);
+      if (!device) return;
       const identifier = String(req.params['identifier']);
       const stored = await nightscoutDocument(db, device.patientId, collection, identifier);
       if (!stored || stored.identifier !== identifier) return status(res, 404);
@@ -236,7 +259,9 @@ export function nightscoutV3(deps: V3Dependencies): Router {
 
     // DELETE (lib/api3/generic/delete): marked isValid false, or removed with ?permanent=true.
     router.delete(item, async (req, res) => {
-      const device = await deviceOf(req, res, `api:${collection}:delete`);
+      const caller = await callerOf(req, res);
+      if (!caller) return;
+      const device = uploaderOf(res, caller, `api:${collection}:delete`);
       if (!device) return;
       const identifier = String(req.params['identifier']);
       const stored = await nightscoutDocument(db, device.patientId, collection, identifier);
