@@ -11,6 +11,7 @@ let B: TeamFixture;
 let bAlertId: string;
 let bSnoozeId: string;
 let bClientId: string;
+let bFollowerId: string;
 
 beforeAll(async () => {
   [env, A, B] = await startClinic('Team A', 'Team B');
@@ -25,6 +26,8 @@ beforeAll(async () => {
   bSnoozeId = snooze.body.snooze.id;
   const client = await B.admin.post(`/api/teams/${B.teamId}/api-clients`, { name: 'Team B import' });
   bClientId = client.body.clientId;
+  const follower = await B.admin.post(`/api/patients/${B.patientId}/followers`, { name: 'Parent of B' });
+  bFollowerId = follower.body.id;
 });
 afterAll(() => env?.stop());
 
@@ -47,6 +50,11 @@ const towardsTeamB: Record<string, (b: TeamFixture, a: TeamFixture) => Request> 
   'GET /api/patients/:id/summary': (b) => ({ path: `/api/patients/${b.patientId}/summary?days=14` }),
   'GET /api/patients/:id/agp': (b) => ({ path: `/api/patients/${b.patientId}/agp?days=14` }),
   'GET /api/patients/:id/treatments': (b) => ({ path: `/api/patients/${b.patientId}/treatments` }),
+  'GET /api/patients/:id/followers': (b) => ({ path: `/api/patients/${b.patientId}/followers` }),
+  'POST /api/patients/:id/followers': (b) => ({ path: `/api/patients/${b.patientId}/followers`, body: { name: 'X' } }),
+  'DELETE /api/patients/:id/followers/:followerId': (b) => ({
+    path: `/api/patients/${b.patientId}/followers/${bFollowerId}`,
+  }),
   'POST /api/patients/:id/readings': (b) => ({
     path: `/api/patients/${b.patientId}/readings`,
     body: { measuredAt: new Date().toISOString(), mmol: 5.5 },
@@ -139,6 +147,8 @@ describe('team-scoped authorization', () => {
     expect(snoozes.body.snoozes.map((s: { id: string }) => s.id)).toEqual([bSnoozeId]);
     const clients = await B.admin.get(`/api/teams/${B.teamId}/api-clients`);
     expect(clients.body.apiClients).toEqual([expect.objectContaining({ clientId: bClientId, revokedAt: null })]);
+    const followers = await B.admin.get(`/api/patients/${B.patientId}/followers`);
+    expect(followers.body.followers).toEqual([expect.objectContaining({ id: bFollowerId, revokedAt: null })]);
   });
 
   it("lists only the caller's own teams and patients", async () => {
