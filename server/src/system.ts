@@ -153,7 +153,7 @@ export async function startSystem(config: Config, log: Logger): Promise<RunningS
       metrics,
       sessionPolicy: config.sessionPolicy,
       boardSessionCheckMs: config.boardSessionCheckMs,
-      onReadings: readings.ingest,
+      onReadings: (device, payload) => readings.ingest(device, payload, 'socketio'),
     });
     readings.showOn(realtime);
     // Runs before the HTTP server's stop above: readiness turns 503, then sockets close.

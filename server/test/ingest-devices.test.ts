@@ -253,14 +253,28 @@ describe('POST /api/devices/readings (gateways)', () => {
 });
 
 describe('the pipeline in /metrics', () => {
-  it('counts readings by outcome and code, batch sizes, write latency and the write queue', async () => {
+  it('counts readings by outcome, code and protocol, batch sizes, write latency and the write queue', async () => {
     const text = await (await fetch(`${env.system.url}/metrics`)).text();
-    expect(text).toMatch(/^glucoboard_readings_total\{outcome="accepted",code="",process="server"\} [1-9]\d*/m);
-    expect(text).toMatch(/^glucoboard_readings_total\{outcome="duplicate",code="",process="server"\} [1-9]\d*/m);
+    for (const protocol of ['socketio', 'gateway']) {
+      expect(text).toMatch(
+        new RegExp(
+          `^glucoboard_readings_total\\{outcome="accepted",code="",protocol="${protocol}",process="server"\\} [1-9]\\d*`,
+          'm',
+        ),
+      );
+      expect(text).toMatch(
+        new RegExp(
+          `^glucoboard_readings_total\\{outcome="duplicate",code="",protocol="${protocol}",process="server"\\} [1-9]\\d*`,
+          'm',
+        ),
+      );
+    }
     expect(text).toMatch(
-      /^glucoboard_readings_total\{outcome="rejected",code="OUT_OF_RANGE",process="server"\} [1-9]\d*/m,
+      /^glucoboard_readings_total\{outcome="rejected",code="OUT_OF_RANGE",protocol="socketio",process="server"\} [1-9]\d*/m,
     );
-    expect(text).toMatch(/^glucoboard_reading_batches_total\{result="BATCH_TOO_LARGE",process="server"\} [1-9]\d*/m);
+    expect(text).toMatch(
+      /^glucoboard_reading_batches_total\{result="BATCH_TOO_LARGE",protocol="gateway",process="server"\} [1-9]\d*/m,
+    );
     expect(text).toMatch(/^glucoboard_reading_batch_size_count\{process="server"\} [1-9]\d*/m);
     expect(text).toMatch(/^glucoboard_db_write_seconds_count\{process="server"\} [1-9]\d*/m);
     expect(text).toMatch(/^glucoboard_write_queue_rows\{process="server"\} \d+/m);

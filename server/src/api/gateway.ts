@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import type { ReadingsAck } from '../ingest/ingest.ts';
+import type { IngestProtocol } from '../ingest/metrics.ts';
 import { parseDeviceAuth } from '../realtime/device-auth.ts';
 import {
   throttledMessage,
@@ -24,7 +25,7 @@ export function parseDeviceAuthorization(header: string | undefined): DeviceCred
 export interface GatewayDependencies {
   /** Null while the device layer is not up yet. */
   authenticateDevice(attempt: DeviceAttempt): Promise<DeviceAdmission | null>;
-  ingest(device: VerifiedDevice, payload: unknown): Promise<ReadingsAck>;
+  ingest(device: VerifiedDevice, payload: unknown, protocol: IngestProtocol): Promise<ReadingsAck>;
 }
 
 const STATUS: Record<string, number> = {
@@ -138,7 +139,7 @@ export function gatewayRoutes(deps: Pick<ApiDependencies, 'gateway'>): RouteSpec
             body: { ok: false, code: 'DEVICE_AUTH', message: 'unknown or revoked device, or wrong token' },
           };
         }
-        const ack = await gateway.ingest(admission.device, req.body);
+        const ack = await gateway.ingest(admission.device, req.body, 'gateway');
         if (ack.ok) return { status: 200, body: ack };
         if (ack.retryAfterMs !== undefined) res.set('retry-after', String(Math.ceil(ack.retryAfterMs / 1000)));
         return { status: STATUS[ack.code] ?? 400, body: ack };

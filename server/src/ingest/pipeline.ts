@@ -8,14 +8,15 @@ import type { VerifiedDevice } from '../realtime/device-cache.ts';
 import { BatchWriter } from './batch-writer.ts';
 import { EvaluationRelay } from './evaluation-relay.ts';
 import { ingestReadings, type ReadingsAck } from './ingest.ts';
-import { ingestMetrics } from './metrics.ts';
+import { ingestMetrics, type IngestProtocol } from './metrics.ts';
 import { NaiveWriter } from './naive-writer.ts';
 
 /**
  * A reading's way through the server, in order:
  *
  *  1. A device hands in a batch: a meter on Socket.IO `/devices`, a gateway on
- *     `POST /api/devices/readings`, a CGM app on the Nightscout API. Each calls `ingest`.
+ *     `POST /api/devices/readings`, a CGM app on the Nightscout API. Each calls `ingest`, naming
+ *     its protocol (the ingest metrics' `protocol` label).
  *  2. `ingestReadings` validates the batch (core/src/wire) and gives the accepted readings to the
  *     writer.
  *  3. The writer commits them: group commit, one statement for the idempotency keys, the readings,
@@ -26,7 +27,7 @@ import { NaiveWriter } from './naive-writer.ts';
  * INGEST_MODE=naive swaps step 3-4 for the benchmark's baseline: one INSERT and one job per reading.
  */
 export interface ReadingPipeline {
-  ingest(device: VerifiedDevice, payload: unknown): Promise<ReadingsAck>;
+  ingest(device: VerifiedDevice, payload: unknown, protocol: IngestProtocol): Promise<ReadingsAck>;
   /** After every commit (manual entry commits its own): evaluate soon, and show on the boards now. */
   committed(readings: readonly BoardReading[]): void;
   /** Where committed readings are shown live; set once Socket.IO is attached to the HTTP server. */
@@ -79,7 +80,8 @@ export function readingPipeline(deps: {
     boards?.publishReadings(readings);
   };
   return {
-    ingest: (device, payload) => ingestReadings({ writer: store, metrics, publish: committed }, device, payload),
+    ingest: (device, payload, protocol) =>
+      ingestReadings({ writer: store, metrics: metrics.of(protocol), publish: committed }, device, payload),
     committed,
     showOn(target) {
       boards = target;

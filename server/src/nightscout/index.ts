@@ -23,7 +23,7 @@ export function nightscoutApi(deps: ApiDependencies): Router {
     throttle,
     ingest: async (device, payload) =>
       deps.gateway
-        ? deps.gateway.ingest(device, payload)
+        ? deps.gateway.ingest(device, payload, 'nightscout')
         : { ok: false, code: 'UNAVAILABLE', message: 'ingest is not running', retryAfterMs: 1000 },
   });
 }
