@@ -19,6 +19,7 @@ export interface RetentionResult {
   deletedAuditEvents: number;
   deletedEvaluationMarks: number;
   deletedEntryKeys: number;
+  deletedNightscoutDocuments: number;
 }
 
 /** A manual entry's Idempotency-Key guards against resends for this long. */
@@ -68,6 +69,11 @@ export async function applyRetention(
   const entryKeysBefore = new Date(now.getTime() - ENTRY_KEY_DAYS * DAY_MS);
   const deletedEntryKeys =
     (await db.pool.query('delete from manual_entry_keys where created_at < $1', [entryKeysBefore])).rowCount ?? 0;
+  // Nightscout documents (entries as uploaded, treatments, device status, profiles) are the same
+  // patient's health record as the readings, by the time they tell of: kept as long, no longer.
+  const deletedNightscoutDocuments =
+    (await db.pool.query('delete from nightscout_documents where date_ms < $1', [readingsBefore.getTime()])).rowCount ??
+    0;
   return {
     readingsBefore,
     droppedChunks,
@@ -76,6 +82,7 @@ export async function applyRetention(
     deletedAuditEvents,
     deletedEvaluationMarks,
     deletedEntryKeys,
+    deletedNightscoutDocuments,
   };
 }
 

@@ -7,6 +7,7 @@ import {
   compressOldReadings,
   refreshRollups,
   storeDeviceReadings,
+  storeNightscoutDocuments,
   type Database,
   type DeviceReadingToStore,
 } from '../../src/storage/index.ts';
@@ -51,6 +52,36 @@ describe.each(BACKENDS)('maintenance on the %s backend', (backend) => {
     // TimescaleDB (always in the embedded backend, on a server when installed) drops whole chunks.
     if (db.timescale) expect(result.droppedChunks).toBeGreaterThan(0);
     else expect(result.deletedReadings).toBe(3);
+  });
+
+  it("removes Nightscout documents past the readings' retention, by the time they tell of", async () => {
+    const { patientId } = await patientWithDevice(db, 'NS-RETAIN-1');
+    const now = new Date();
+    const doc = (collection: 'entries' | 'treatments' | 'devicestatus', key: string, ageDays: number) => ({
+      collection,
+      patientId,
+      deviceSerial: 'NS-RETAIN-1',
+      scope: collection === 'entries' ? 'NS-RETAIN-1' : patientId,
+      dedupeKey: key,
+      identifier: `id-${key}`,
+      objectId: key.padStart(24, '0'),
+      dateMs: now.getTime() - ageDays * DAY,
+      doc: { date: now.getTime() - ageDays * DAY },
+    });
+    await storeNightscoutDocuments(db.pool, [
+      doc('entries', 'e-old', 31),
+      doc('treatments', 't-old', 45),
+      doc('devicestatus', 'd-old', 60),
+      doc('entries', 'e-new', 29),
+      doc('treatments', 't-new', 1),
+    ]);
+    const result = await applyRetention(db, { readingRetentionDays: 30, auditRetentionDays: 3650 }, now);
+    expect(result.deletedNightscoutDocuments).toBe(3);
+    const left = await db.pool.query<{ dedupe_key: string }>(
+      'select dedupe_key from nightscout_documents where patient_id = $1 order by dedupe_key',
+      [patientId],
+    );
+    expect(left.rows.map((r) => r.dedupe_key)).toEqual(['e-new', 't-new']);
   });
 
   it('forgets idempotency keys only once readings that old are refused anyway', async () => {
