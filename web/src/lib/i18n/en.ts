@@ -353,6 +353,17 @@ export const en: Dictionary = {
   'pair.copy': 'Copy the token',
   'pair.copied': 'Copied',
   'pair.done': 'Done, I have saved it',
+  'pair.nightscoutHeading': 'Nightscout apps',
+  'pair.nightscoutIntro':
+    'CGM apps that upload to Nightscout (xDrip+, Juggluco, AndroidAPS, Loop, nightscout-librelink-up) upload here unchanged with these settings.',
+  'pair.nightscoutUrl': 'Nightscout URL (base URL)',
+  'pair.nightscoutSecret': 'API secret (the token)',
+  'pair.nightscoutSha1': 'SHA-1 of the API secret (for apps that ask for it)',
+  'pair.nightscoutXdrip': 'xDrip+: Settings, Cloud Upload, Nightscout Sync (REST-API), base URL:',
+  'pair.nightscoutJuggluco': 'Juggluco: Settings, Nightscout upload: the URL and the API secret.',
+  'pair.nightscoutAaps': 'AndroidAPS: NSClient v3: the Nightscout URL, and the token as NS access token.',
+  'pair.nightscoutLibre': 'nightscout-librelink-up: NIGHTSCOUT_URL is the host name, NIGHTSCOUT_API_TOKEN the SHA-1.',
+  'pair.nightscoutDocs': 'More about each app (Nightscout documentation)',
 
   'teamsAdmin.heading': 'All teams',
   'teamsAdmin.yourRole': 'Your role',

@@ -356,6 +356,18 @@ export const sv = {
   'pair.copy': 'Kopiera nyckeln',
   'pair.copied': 'Kopierad',
   'pair.done': 'Klart, jag har sparat den',
+  'pair.nightscoutHeading': 'Nightscout-appar',
+  'pair.nightscoutIntro':
+    'CGM-appar som laddar upp till Nightscout (xDrip+, Juggluco, AndroidAPS, Loop, nightscout-librelink-up) laddar upp hit som de är, med de här inställningarna.',
+  'pair.nightscoutUrl': 'Nightscout-adress (bas-URL)',
+  'pair.nightscoutSecret': 'API-hemlighet (nyckeln)',
+  'pair.nightscoutSha1': 'SHA-1 av API-hemligheten (för appar som ber om den)',
+  'pair.nightscoutXdrip': 'xDrip+: Inställningar, Molnuppladdning, Nightscout-synk (REST-API), bas-URL:',
+  'pair.nightscoutJuggluco': 'Juggluco: Inställningar, Nightscout-uppladdning: adressen och API-hemligheten.',
+  'pair.nightscoutAaps': 'AndroidAPS: NSClient v3: Nightscout-adressen, och nyckeln som NS access token.',
+  'pair.nightscoutLibre':
+    'nightscout-librelink-up: NIGHTSCOUT_URL är värdnamnet, NIGHTSCOUT_API_TOKEN är SHA-1-värdet.',
+  'pair.nightscoutDocs': 'Mer om varje app (Nightscouts dokumentation)',
 
   'teamsAdmin.heading': 'Alla team',
   'teamsAdmin.yourRole': 'Din roll',
