@@ -223,6 +223,42 @@ describe('Nightscout followers: read-only credentials of one patient', () => {
     expect(lastModified.body.result.collections).toHaveProperty('entries');
   });
 
+  it("puts every read of the patient's data in the audit trail, with the follower or the uploader as actor", async () => {
+    const reads = async (kind: string) =>
+      (
+        await env.system.db.pool.query<{ n: number }>(
+          `select count(*)::int as n from audit_events where action = 'nightscout.read' and actor_kind = $1
+             and patient_id = $2 and team_id = $3 and detail->>'path' like '/api/v1/entries%'`,
+          [kind, team.patientId, team.teamId],
+        )
+      ).rows[0]!.n;
+    const [followersBefore, devicesBefore] = [await reads('follower'), await reads('device')];
+    expect((await nightscout(url(), `/api/v1/entries.json?token=${follower.token}`)).status).toBe(200);
+    expect(
+      (await nightscout(url(), '/api/v1/entries.json', { headers: { 'api-secret': sha1(uploader) } })).status,
+    ).toBe(200);
+    await expect.poll(() => reads('follower')).toBe(followersBefore + 1);
+    await expect.poll(() => reads('device')).toBe(devicesBefore + 1);
+    const named = await env.system.db.pool.query(
+      `select 1 from audit_events where action = 'nightscout.read' and actor_follower = $1`,
+      [follower.id],
+    );
+    expect(named.rowCount).toBeGreaterThan(0);
+    // The status and the credential check carry no patient data and are not counted as reads of it.
+    const anyRead = async () =>
+      (
+        await env.system.db.pool.query(
+          `select 1 from audit_events where action = 'nightscout.read' and actor_follower = $1`,
+          [follower.id],
+        )
+      ).rowCount;
+    const before = await anyRead();
+    expect((await nightscout(url(), `/api/v1/status.json?token=${follower.token}`)).status).toBe(200);
+    expect((await nightscout(url(), `/api/v1/verifyauth?token=${follower.token}`)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await anyRead()).toBe(before);
+  });
+
   it('reaches its own patient only', async () => {
     const entries = await nightscout(url(), `/api/v1/entries.json?count=100&token=${follower.token}`);
     expect(entries.body.map((e: { sgv: number }) => e.sgv)).not.toContain(200);

@@ -11,6 +11,8 @@ export interface AuditEvent {
     | { kind: 'device'; deviceId: string }
     /** A care team's system reading or submitting through FHIR (docs/fhir.md). */
     | { kind: 'api_client'; clientId: string }
+    /** A Nightscout follower's read-only credential (docs/nightscout.md). */
+    | { kind: 'follower'; followerId: string }
     | { kind: 'system' };
   outcome?: 'success' | 'failure' | 'denied';
   patientId?: string | null;
@@ -35,8 +37,9 @@ export async function recordAuditForPatients(
   if (patients.length === 0) return;
   const actor = event.actor;
   await db.query(
-    `insert into audit_events (actor_kind, actor_user_id, actor_device, action, outcome, patient_id, team_id, origin, detail, actor_api_client)
-     select $1, $2, $3, $4, $5, p.patient_id, coalesce(p.team_id, $7), $8, $9, $11
+    `insert into audit_events (actor_kind, actor_user_id, actor_device, action, outcome, patient_id, team_id, origin, detail,
+                               actor_api_client, actor_follower)
+     select $1, $2, $3, $4, $5, p.patient_id, coalesce(p.team_id, $7), $8, $9, $11, $12
      from unnest($6::uuid[], $10::uuid[]) as p(patient_id, team_id)`,
     [
       actor.kind,
@@ -50,6 +53,7 @@ export async function recordAuditForPatients(
       JSON.stringify(event.detail ?? {}),
       patients.map((p) => (p && teamOfPatient ? teamOfPatient(p) : null)),
       actor.kind === 'api_client' ? actor.clientId : null,
+      actor.kind === 'follower' ? actor.followerId : null,
     ],
   );
 }

@@ -1,8 +1,9 @@
-import express, { Router, type ErrorRequestHandler } from 'express';
+import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type pg from 'pg';
 import type { FailureCounter } from '../realtime/auth-throttle.ts';
-import { createNightscoutAuthenticator } from './auth.ts';
+import { recordAudit } from '../audit/trail.ts';
+import { createNightscoutAuthenticator, type NightscoutAuth, type NightscoutAuthenticator } from './auth.ts';
 import type { Ingest } from './entries.ts';
 import { nightscoutV1, refuse } from './v1.ts';
 import { nightscoutV3 } from './v3.ts';
@@ -30,7 +31,7 @@ export interface NightscoutDependencies {
  * errors have Nightscout's shapes.
  */
 export function nightscoutRouter(deps: NightscoutDependencies): Router {
-  const auth = createNightscoutAuthenticator(deps.db, deps.throttle);
+  const auth = auditedReads(createNightscoutAuthenticator(deps.db, deps.throttle), deps);
   const router = Router();
   router.use(
     NIGHTSCOUT_PATHS,
@@ -41,6 +42,47 @@ export function nightscoutRouter(deps: NightscoutDependencies): Router {
   router.use(NIGHTSCOUT_PATHS, (_req, res) => refuse(res, 404, 'Not Found'));
   router.use(NIGHTSCOUT_PATHS, nightscoutErrors(deps.log));
   return router;
+}
+
+/** Reads that carry no patient data: the server's own status and the credential check. */
+const NOT_PATIENT_DATA = /^\/api\/v[13]\/(status(\.json)?|verifyauth|experiments\/test|version)\/?$/;
+
+/**
+ * Every read of patient data through the Nightscout API is an access to be logged (Patientdatalagen
+ * 4:3): once the answer is sent (200 or 304), one `nightscout.read` event names the device or the
+ * follower, the patient, the collection and the address. Writes are logged as readings are: by the
+ * data they store.
+ */
+function auditedReads(auth: NightscoutAuthenticator, deps: NightscoutDependencies): NightscoutAuthenticator {
+  const note = (req: Request, res: Response, verdict: NightscoutAuth) => {
+    if (req.method !== 'GET' || NOT_PATIENT_DATA.test(req.path)) return;
+    const reader =
+      verdict.state === 'device'
+        ? { actor: { kind: 'device' as const, deviceId: verdict.device.deviceId }, of: verdict.device }
+        : verdict.state === 'follower'
+          ? { actor: { kind: 'follower' as const, followerId: verdict.follower.followerId }, of: verdict.follower }
+          : undefined;
+    if (!reader) return;
+    res.once('finish', () => {
+      if (res.statusCode >= 400) return;
+      recordAudit(deps.db, {
+        action: 'nightscout.read',
+        actor: reader.actor,
+        patientId: reader.of.patientId,
+        teamId: reader.of.teamId,
+        origin: req.ip ?? null,
+        detail: { path: req.path.split('/').slice(0, 5).join('/'), status: res.statusCode },
+      }).catch((err: Error) => deps.log.error({ err: err.message }, 'nightscout read not audited'));
+    });
+  };
+  return {
+    async authenticate(req, options) {
+      const verdict = await auth.authenticate(req, options);
+      if (req.res) note(req, req.res, verdict);
+      return verdict;
+    },
+    byToken: (req, token) => auth.byToken(req, token),
+  };
 }
 
 function nightscoutErrors(log: Logger): ErrorRequestHandler {
