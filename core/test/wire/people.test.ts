@@ -26,6 +26,7 @@ import {
   thresholdsBody,
   validationError,
 } from '../../src/wire/people.ts';
+import { newFollowerBody } from '../../src/wire/nightscout-followers.ts';
 import { agpQuery, summaryQuery } from '../../src/wire/summary.ts';
 
 const HOUR = 60 * 60 * 1000;
@@ -147,6 +148,11 @@ const CASES: Record<string, Case> = {
       { email: padded(emailAddress), name: displayName, password, sysadmin: fc.boolean() },
       { requiredKeys: ['email', 'name', 'password'] },
     ),
+  },
+  newFollowerBody: {
+    schema: newFollowerBody,
+    fields: { name: string },
+    valid: fc.record({ name: fc.string({ minLength: 1, maxLength: 100 }).filter((n) => n.trim().length > 0) }),
   },
   newMembershipBody: {
     schema: newMembershipBody,
