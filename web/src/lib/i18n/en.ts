@@ -1,4 +1,9 @@
 /** The English messages: every key of the Swedish dictionary (the type checks it), none more. */
+import * as audit from './features/audit';
+import * as meterLoans from './features/meter-loans';
+import * as meter from './features/meter';
+import * as print from './features/print';
+import * as report from './features/report';
 import type { Dictionary } from './sv';
 
 export const en: Dictionary = {
@@ -440,4 +445,9 @@ export const en: Dictionary = {
   'error.code.VALIDATION_FAILED': 'The details were not accepted. Check the fields and try again.',
 
   'footer.text': 'Glucoboard is open source (Apache-2.0).',
+  ...meter.en,
+  ...report.en,
+  ...print.en,
+  ...audit.en,
+  ...meterLoans.en,
 };

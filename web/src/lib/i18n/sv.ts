@@ -2,6 +2,12 @@
  * The Swedish messages, the app's default language. Swedish is also the reference: its keys are the
  * message keys, and every other dictionary must have exactly these.
  */
+import * as audit from './features/audit';
+import * as meterLoans from './features/meter-loans';
+import * as meter from './features/meter';
+import * as print from './features/print';
+import * as report from './features/report';
+
 export const sv = {
   'app.name': 'Glucoboard',
   'app.tagline': 'Glukosövervakning i realtid för diabetesteam',
@@ -445,6 +451,11 @@ export const sv = {
   'error.code.VALIDATION_FAILED': 'Uppgifterna godtogs inte. Kontrollera fälten och försök igen.',
 
   'footer.text': 'Glucoboard är öppen källkod (Apache-2.0).',
+  ...meter.sv,
+  ...report.sv,
+  ...print.sv,
+  ...audit.sv,
+  ...meterLoans.sv,
 } as const;
 
 export type MessageKey = keyof typeof sv;
