@@ -1,6 +1,7 @@
 export * from './database.ts';
 export * from './migrate.ts';
 export * from './readings.ts';
+export * from './readings-export.ts';
 export * from './maintenance.ts';
 export * from './care.ts';
 export * from './outbox.ts';

@@ -6,6 +6,7 @@ export * from './alerts.ts';
 export * from './summary.ts';
 export * from './board.ts';
 export * from './csv.ts';
+export * from './readings-export.ts';
 export * from './nightscout.ts';
 export * from './board-events.ts';
 export * from './queues.ts';

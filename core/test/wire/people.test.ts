@@ -28,6 +28,7 @@ import {
 } from '../../src/wire/people.ts';
 import { newFollowerBody } from '../../src/wire/nightscout-followers.ts';
 import { agpQuery, summaryQuery } from '../../src/wire/summary.ts';
+import { readingsQuery, readingsQueryAt } from '../../src/wire/readings-export.ts';
 
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
@@ -355,6 +356,16 @@ const CASES: Record<string, Case> = {
       { requiredKeys: [] },
     ),
   },
+};
+
+// The readings route's query (core/src/wire/readings-export.ts): the range and a format.
+CASES.readingsQuery = {
+  schema: readingsQuery,
+  validSchema: readingsQueryAt(() => NOW),
+  fields: { from: string, to: string, format: string },
+  valid: fc
+    .tuple(CASES.readingsRangeQuery!.valid, fc.option(fc.constantFrom('json', 'csv'), { nil: undefined }))
+    .map(([range, format]) => (format === undefined ? range : { ...range, format })),
 };
 
 /** A value of any JSON type but `type` (and not null unless the field is not nullable). */

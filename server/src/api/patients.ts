@@ -22,7 +22,7 @@ import {
   accessGrantBody,
   newPatientBody,
   patientUpdateBody,
-  readingsRangeQuery,
+  readingsQuery,
   thresholdsBody,
   BOARD_EVENTS,
   patientView,
@@ -34,6 +34,7 @@ import { recordAudit, recordAuditForPatients, recordPatientEvent, userActor } fr
 import { ApiError, notFound } from '../http/errors.ts';
 import { route, type RouteSpec } from '../http/routes.ts';
 import type { ApiDependencies } from './context.ts';
+import { readingsCsvReply, wantsCsv } from './readings-export.ts';
 import { tellBoards } from './tell-boards.ts';
 
 /** The identity number is shown in full only to the responsible team (SPEC: "shown only to members"). */
@@ -264,10 +265,11 @@ export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
       method: 'get',
       path: '/api/patients/:id/readings',
       tag: 'readings',
-      summary: "The patient's readings in [from, to) (default: the last 24 h), oldest first",
+      summary:
+        "The patient's readings in [from, to) (default: the last 24 h), oldest first; format=csv (or Accept: text/csv) downloads them as CSV",
       signedIn: true,
       params: { id: 'uuid' },
-      query: readingsRangeQuery,
+      query: readingsQuery,
       responses: {
         200: {
           description: 'Readings',
@@ -276,8 +278,9 @@ export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
           }),
         },
       },
-      async handle({ user, params, query, origin }) {
+      async handle({ req, user, params, query, origin }) {
         const access = await patientAccess(db, user, params.id!, 'read');
+        if (wantsCsv(req, query)) return readingsCsvReply(db, user, access, query, origin);
         const readings = await readingsOfPatient(db, access.patientId, query.from, query.to);
         await recordPatientEvent(db, 'readings.read', user.userId, access, origin, {
           from: query.from.toISOString(),

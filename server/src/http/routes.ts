@@ -12,6 +12,8 @@ export interface Reply {
   body?: unknown;
   /** Raw text instead of JSON (e.g. a CSV extract). */
   text?: { contentType: string; content: string; filename?: string };
+  /** A download written piece by piece (a long export) instead of held as one string. */
+  stream?: { contentType: string; filename?: string; write(out: Response): Promise<void> };
   /** Send the browser here instead (status 302 or 303). */
   redirect?: string;
 }
@@ -80,6 +82,25 @@ export function routerFor(routes: readonly RouteSpec[]): Router {
       });
       if (reply.redirect) {
         res.redirect(reply.status, reply.redirect);
+        return;
+      }
+      if (reply.stream) {
+        res.type(reply.stream.contentType);
+        if (reply.stream.filename) res.attachment(reply.stream.filename);
+        res.status(reply.status);
+        try {
+          await reply.stream.write(res);
+          res.end();
+        } catch (err) {
+          // Before the first byte the error still gets its JSON answer; after it, a cut connection
+          // tells the client the file is incomplete (a 200 that ends early would look whole).
+          if (!res.headersSent) {
+            res.removeHeader('content-type');
+            res.removeHeader('content-disposition');
+            throw err;
+          }
+          res.destroy(err instanceof Error ? err : new Error(String(err)));
+        }
         return;
       }
       if (reply.text) {
