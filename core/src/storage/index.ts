@@ -20,3 +20,4 @@ export * from './teams.ts';
 export * from './users.ts';
 export * from './api-clients.ts';
 export * from './fhir-readings.ts';
+export * from './meter-transfers.ts';

@@ -8,5 +8,6 @@ export * from './board.ts';
 export * from './csv.ts';
 export * from './readings-export.ts';
 export * from './nightscout.ts';
+export * from './meter.ts';
 export * from './board-events.ts';
 export * from './queues.ts';

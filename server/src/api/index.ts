@@ -11,6 +11,7 @@ import { boardRoutes } from './board.ts';
 import type { ApiDependencies } from './context.ts';
 import { deviceRoutes } from './devices.ts';
 import { manualEntryRoutes } from './manual-entry.ts';
+import { meterRoutes } from './meter.ts';
 import { fhirRouter } from '../fhir/index.ts';
 import { followerRoutes, nightscoutApi, treatmentRoutes } from '../nightscout/index.ts';
 import { DEVICE_FRAME_LIMIT_BYTES } from '../realtime/index.ts';
@@ -36,6 +37,7 @@ export function apiRoutes(deps: ApiDependencies): RouteSpec[] {
     ...treatmentRoutes(deps),
     ...followerRoutes(deps),
     ...apiClientRoutes(deps),
+    ...meterRoutes(deps),
   ];
 }
 
