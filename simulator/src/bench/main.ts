@@ -1,204 +1,133 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { provisionMeters } from '../provisioning.ts';
-import { runSimulation } from '../simulation.ts';
-import type { DeviceRecord } from '../device-file.ts';
-import { verifyStored } from '../verify.ts';
 import { pgInsertCeiling, socketIoCeiling } from './ceilings.ts';
+import { ADMIN, CGM_INTERVAL_MS, log, profile, provision, signIn } from './harness.ts';
 import { runHypoProbes } from './hypo-probes.ts';
+import { commandLine, wholeNumber } from './options.ts';
 import { markdown, percentiles, verdicts, type BenchReport, type ProfileResult } from './report.ts';
-import { cpuSeconds, memoryOf, startStack, type CpuShares, type Stack } from './stack.ts';
+import { runScaleOut, scaleOutMarkdown } from './scale-out.ts';
+import { startStack } from './stack.ts';
 
 /**
  * `npm run bench`: SPEC section 6's profiles on this machine, everything on it at once (server,
  * workers, PostgreSQL, Redis and the simulator). Steady (meters at one reading per 5 s, with hypo
  * probes and a real board client measuring alert latency), storm (every meter reconnects within
  * 10 s and backfills 12 h of CGM in batches), the naive baseline on the same storm, and the bare
- * ceilings. Writes bench-results/<time>.json and .md and prints the Markdown.
+ * ceilings. `--profile scale-out`: several servers and workers processes on one database and
+ * Redis, meters spread over the servers, a board on the first server. Writes
+ * <out>/<time>.json and .md and prints the Markdown.
  */
 
-const { values: args } = parseArgs({
-  options: {
-    meters: { type: 'string', default: '2000' },
-    'steady-seconds': { type: 'string', default: '60' },
-    backfill: { type: 'string', default: '144' },
-    batch: { type: 'string', default: '48' },
-    probes: { type: 'string', default: '30' },
-    'naive-meters': { type: 'string' },
-    'database-url': {
-      type: 'string',
-      default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-    },
-    'redis-url': { type: 'string', default: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379' },
-    out: { type: 'string', default: 'bench-results' },
-    'cpu-prof': { type: 'boolean', default: false },
+export const BENCH_OPTIONS = {
+  profile: {
+    type: 'string',
+    value: 'P',
+    description: 'spec: steady, storm, naive baseline, ceilings; scale-out: several servers and workers',
+    default: 'spec',
   },
-});
+  meters: { type: 'string', value: 'N', description: 'simulated CGMs', default: '2000' },
+  'steady-seconds': { type: 'string', value: 'S', description: 'length of the steady profile, >= 10', default: '60' },
+  backfill: { type: 'string', value: 'N', description: 'readings each meter backfills in the storm', default: '144' },
+  batch: { type: 'string', value: 'N', description: 'readings per batch in the storm', default: '48' },
+  probes: { type: 'string', value: 'N', description: 'hypo probes measuring alert latency in steady', default: '30' },
+  'naive-meters': {
+    type: 'string',
+    value: 'N',
+    description: 'meters of the naive baseline (default min(meters, 100))',
+  },
+  servers: { type: 'string', value: 'N', description: 'server processes (scale-out default 2)' },
+  workers: { type: 'string', value: 'N', description: 'workers processes (scale-out default 2)' },
+  'database-url': {
+    type: 'string',
+    value: 'URL',
+    description: 'PostgreSQL the bench makes its databases on (env BENCH_DATABASE_URL)',
+    default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  },
+  'redis-url': {
+    type: 'string',
+    value: 'URL',
+    description: 'Redis (env BENCH_REDIS_URL)',
+    default: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+  },
+  out: {
+    type: 'string',
+    value: 'DIR',
+    description: 'where the JSON and Markdown reports go',
+    default: 'bench-results',
+  },
+  'cpu-prof': { type: 'boolean', description: 'write V8 CPU profiles of server and workers to <out>/profiles/' },
+} as const;
 
-const whole = (name: string, value: string | undefined, min: number): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) {
-    process.stderr.write(`bench: --${name} must be a whole number >= ${min}\n`);
-    process.exit(2);
-  }
-  return n;
-};
-const meters = whole('meters', args.meters, 1);
-const steadySeconds = whole('steady-seconds', args['steady-seconds'], 10);
-const backfill = whole('backfill', args.backfill, 1);
-const batch = whole('batch', args.batch, 1);
-const probes = whole('probes', args.probes, 1);
-const naiveMeters = whole('naive-meters', args['naive-meters'] ?? String(Math.min(meters, 100)), 1);
-
-const ADMIN = { email: 'bench@example.se', password: 'benchmark password, local only' };
-const CGM_INTERVAL_MS = 5 * 60_000;
-const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+const { values: args, settings } = commandLine(
+  BENCH_OPTIONS,
+  { command: 'npm run bench --', summary: "SPEC section 6's performance profiles, everything on this machine." },
+  (v) => {
+    if (v.profile !== 'spec' && v.profile !== 'scale-out')
+      return `--profile must be spec or scale-out (got "${v.profile}")`;
+    const scaled = v.profile === 'scale-out';
+    const numbers = {
+      meters: wholeNumber('meters', v.meters, 1),
+      steadySeconds: wholeNumber('steady-seconds', v['steady-seconds'], 10),
+      backfill: wholeNumber('backfill', v.backfill, 1),
+      batch: wholeNumber('batch', v.batch, 1),
+      probes: wholeNumber('probes', v.probes, 1),
+      naiveMeters: wholeNumber('naive-meters', v['naive-meters'] ?? String(Math.min(Number(v.meters), 100)), 1),
+      servers: wholeNumber('servers', v.servers ?? (scaled ? '2' : '1'), 1),
+      workers: wholeNumber('workers', v.workers ?? (scaled ? '2' : '1'), 1),
+    };
+    for (const value of Object.values(numbers)) if (typeof value === 'string') return value;
+    const n = numbers as { [K in keyof typeof numbers]: number };
+    if (scaled && n.servers < 2) return '--profile scale-out needs --servers >= 2';
+    if (!scaled && (n.servers > 1 || n.workers > 1)) return '--servers and --workers > 1 need --profile scale-out';
+    return { profile: v.profile, ...n };
+  },
+);
+const { meters, steadySeconds, backfill, batch, probes, naiveMeters } = settings;
 
 function stackOptions(ingestMode: 'group' | 'naive') {
   return {
-    adminDatabaseUrl: args['database-url']!,
-    redisUrl: args['redis-url']!,
+    adminDatabaseUrl: args['database-url'],
+    redisUrl: args['redis-url'],
     adminEmail: ADMIN.email,
     adminPassword: ADMIN.password,
     ingestMode,
     log: (line: string) => log(line),
-    ...(args['cpu-prof'] ? { cpuProfileDir: path.resolve(args.out!, 'profiles', ingestMode) } : {}),
+    ...(args['cpu-prof'] ? { cpuProfileDir: path.resolve(args.out, 'profiles', ingestMode) } : {}),
   };
 }
 
-async function provision(stack: Stack, count: number, tag: string): Promise<DeviceRecord[]> {
-  const started = Date.now();
-  const devices = await provisionMeters({
-    url: stack.url,
-    email: ADMIN.email,
-    password: ADMIN.password,
-    meters: count,
-    profile: 'cgm',
-    seed: 42,
-    tag,
-    concurrency: 8,
+const machine = () => ({
+  cpus: os.cpus().length,
+  cpuModel: os.cpus()[0]?.model ?? 'unknown',
+  memoryBytes: os.totalmem(),
+  node: process.version,
+  platform: `${os.type()} ${os.release()}`,
+});
+const command = () => `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+
+/** Writes <out>/<startedAt>.json and .md; prints the Markdown and where both went. */
+async function writeReport(startedAt: string, report: unknown, text: string): Promise<void> {
+  await fs.mkdir(args.out, { recursive: true });
+  const base = path.resolve(args.out, startedAt.replace(/[:.]/g, '-'));
+  await fs.writeFile(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  await fs.writeFile(`${base}.md`, text);
+  process.stdout.write(`${text}\nWritten: ${base}.json, ${base}.md\n`);
+}
+
+async function scaleOut(): Promise<void> {
+  const startedAt = new Date().toISOString();
+  log(
+    `bench scale-out: ${settings.servers} servers, ${settings.workers} workers, ${meters} meters, steady ${steadySeconds} s`,
+  );
+  const report = await runScaleOut({
+    stackOptions: { ...stackOptions('group'), servers: settings.servers, workers: settings.workers },
+    meters,
+    probes,
+    steadySeconds,
   });
-  log(`provisioned ${count} meters (${tag}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return devices;
-}
-
-/** Peak resident memory of the server and workers processes while `work` runs. */
-async function sampled<T>(stack: Stack, work: () => Promise<T>) {
-  const peak = { server: 0, workers: 0 };
-  const sample = async () => {
-    const [s, w] = await Promise.all([memoryOf(stack.server.pid), memoryOf(stack.workers.pid)]);
-    peak.server = Math.max(peak.server, s?.rss ?? 0);
-    peak.workers = Math.max(peak.workers, w?.rss ?? 0);
-  };
-  const timer = setInterval(() => void sample(), 500);
-  try {
-    return { result: await work(), peak };
-  } finally {
-    clearInterval(timer);
-    await sample();
-  }
-}
-
-/** Waits until every committed batch has been evaluated (the outbox is empty); ms after `since`, or null. */
-async function evaluated(stack: Stack, since: number, timeoutMs = 300_000): Promise<number | null> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const left = await stack.pool.query<{ n: string }>('select count(*) as n from evaluation_outbox');
-    if (Number(left.rows[0]!.n) === 0) return Date.now() - since;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return null;
-}
-
-/** A Prometheus counter or histogram part summed over its labels, from a server's /metrics. */
-async function scrape(url: string): Promise<(name: string) => number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  return (name) =>
-    text
-      .split('\n')
-      .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
-      .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
-}
-
-async function profile(
-  stack: Stack,
-  devices: DeviceRecord[],
-  options: { durationMs: number; speed: number; rampMs: number; backfillMs?: number; maxBatch?: number },
-  alongside?: () => Promise<unknown>,
-): Promise<ProfileResult> {
-  const before = await scrape(stack.url);
-  const cpuBefore = await cpuSeconds(stack);
-  const wallBefore = performance.now();
-  const { result, peak } = await sampled(stack, async () => {
-    const [report] = await Promise.all([
-      runSimulation({
-        url: stack.url,
-        devices,
-        seed: 42,
-        speed: options.speed,
-        durationMs: options.durationMs,
-        rampMs: options.rampMs,
-        ...(options.backfillMs !== undefined ? { backfillMs: options.backfillMs } : {}),
-        ...(options.maxBatch !== undefined ? { maxBatch: options.maxBatch } : {}),
-        // Long enough for a storm's whole backfill to be answered: the rate is measured to the last ack.
-        drainTimeoutMs: 900_000,
-        progressIntervalMs: 5000,
-        onProgress: (p) =>
-          log(
-            `  ${p.phase}: ${p.connected} connected, ${p.sent} sent, ${p.answered} answered, ${Math.round(p.ratePerSecond)}/s`,
-          ),
-      }),
-      alongside?.(),
-    ]);
-    const evaluatedAfterMs = await evaluated(stack, Date.now());
-    return { report, evaluatedAfterMs };
-  });
-  const { report, evaluatedAfterMs } = result;
-  const after = await scrape(stack.url);
-  const cpuAfter = await cpuSeconds(stack);
-  const wallSeconds = (performance.now() - wallBefore) / 1000;
-  const delta = (name: string) => after(name) - before(name);
-  const flushes = delta('glucoboard_db_write_seconds_count');
-  // The next profile continues each meter's sequence.
-  for (const d of report.devices) {
-    const device = devices.find((x) => x.deviceId === d.deviceId);
-    if (device) device.nextSeq = d.nextSeq;
-  }
-  const check = await verifyStored(stack.pool, report.ledger);
-  const s = report.summary;
-  return {
-    meters: devices.length,
-    readingsSent: s.sent,
-    accepted: s.accepted,
-    duplicates: s.duplicates,
-    rejected: Object.values(s.rejected).reduce((a, b) => a + b, 0),
-    refusedBatches: s.refusedBatches,
-    readingsPerSecond: s.readingsPerSecond,
-    ackMs: {
-      count: s.ackLatencyMs.count,
-      p50: s.ackLatencyMs.p50,
-      p95: s.ackLatencyMs.p95,
-      p99: s.ackLatencyMs.p99,
-      max: s.ackLatencyMs.max,
-    },
-    evaluatedAfterMs,
-    lost: check.lost,
-    duplicated: check.duplicated,
-    mismatched: check.mismatched,
-    cpuCores: Object.fromEntries(
-      Object.entries(cpuAfter).map(([group, seconds]) => [
-        group,
-        (seconds - cpuBefore[group as keyof CpuShares]) / wallSeconds,
-      ]),
-    ) as CpuShares,
-    dbFlushes: flushes,
-    meanFlushMs: flushes > 0 ? (1000 * delta('glucoboard_db_write_seconds_sum')) / flushes : null,
-    rowsPerFlush: flushes > 0 ? delta('glucoboard_reading_batch_size_sum') / flushes : null,
-    serverPeakRssBytes: peak.server || null,
-    workersPeakRssBytes: peak.workers || null,
-  };
+  const full = { startedAt, command: command(), machine: machine(), settings, ...report };
+  await writeReport(startedAt, full, scaleOutMarkdown(full));
 }
 
 async function main(): Promise<void> {
@@ -271,14 +200,8 @@ async function main(): Promise<void> {
 
     const partial: Omit<BenchReport, 'verdicts'> = {
       startedAt,
-      command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
-      machine: {
-        cpus: os.cpus().length,
-        cpuModel: os.cpus()[0]?.model ?? 'unknown',
-        memoryBytes: os.totalmem(),
-        node: process.version,
-        platform: `${os.type()} ${os.release()}`,
-      },
+      command: command(),
+      machine: machine(),
       settings: { meters, steadySeconds, backfill, batch, probes, naiveMeters },
       steady,
       alerts: {
@@ -302,41 +225,10 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  await fs.mkdir(args.out!, { recursive: true });
-  const base = path.join(args.out!, startedAt.replace(/[:.]/g, '-'));
-  const text = markdown(report);
-  await fs.writeFile(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
-  await fs.writeFile(`${base}.md`, text);
-  process.stdout.write(`${text}\nWritten: ${base}.json, ${base}.md\n`);
+  await writeReport(startedAt, report, markdown(report));
 }
 
-/** A signed-in HTTP session (cookie and same-origin writes), for the bench's own setup calls. */
-async function signIn(url: string) {
-  const session = {
-    cookie: undefined as string | undefined,
-    async request(method: string, route: string, body?: unknown): Promise<unknown> {
-      const answer = await fetch(`${url}${route}`, {
-        method,
-        headers: {
-          origin: url,
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...(session.cookie ? { cookie: session.cookie } : {}),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const setCookie = answer.headers.get('set-cookie');
-      if (setCookie) session.cookie = setCookie.split(';')[0];
-      if (answer.status >= 400) throw new Error(`${method} ${route}: ${answer.status} ${await answer.text()}`);
-      return answer.status === 204 ? undefined : answer.json();
-    },
-    get: (route: string) => session.request('GET', route),
-    post: (route: string, body: unknown) => session.request('POST', route, body),
-  };
-  await session.post('/api/auth/login', ADMIN);
-  return session;
-}
-
-await main().catch((err: Error) => {
+await (settings.profile === 'scale-out' ? scaleOut() : main()).catch((err: Error) => {
   process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
   process.exit(1);
 });

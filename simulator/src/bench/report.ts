@@ -33,6 +33,23 @@ export interface ProfileResult {
   rowsPerFlush: number | null;
   serverPeakRssBytes: number | null;
   workersPeakRssBytes: number | null;
+  /** Scale-out: each server's meters on their own (ackMs above is then the worse server's). */
+  perServer?: ServerShare[];
+}
+
+export interface ServerShare {
+  url: string;
+  meters: number;
+  readingsSent: number;
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  refusedBatches: Record<string, number>;
+  readingsPerSecond: number;
+  ackMs: Percentiles;
+  lost: number;
+  duplicated: number;
+  mismatched: number;
 }
 
 export interface BenchReport {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { deleteKeysUnder, freePort } from '@glucoboard/core/platform';
+import { benchGroups, groupSeconds, readProcesses, type CpuShares } from './cpu.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -18,23 +19,35 @@ export interface StackOptions {
   log: (line: string) => void;
   /** Write V8 CPU profiles of the server and workers here (node --cpu-prof), for flame graphs. */
   cpuProfileDir?: string;
+  /** Server processes (default 1), each RUN_WORKERS=0 on its own port, all on one database and Redis prefix. */
+  servers?: number;
+  /** Workers processes (default 1). */
+  workers?: number;
 }
 
 export interface Stack {
+  /** The first server's base URL (the only one unless scaled out). */
   url: string;
+  /** Every server's base URL, in start order. */
+  urls: string[];
   /** The benchmark's own database, for verification and the pg ceiling. */
   pool: pg.Pool;
   databaseUrl: string;
   redisPrefix: string;
+  /** The first server and workers process. */
   server: ChildProcess;
   workers: ChildProcess;
+  serverProcesses: ChildProcess[];
+  workerProcesses: ChildProcess[];
   stop(): Promise<void>;
 }
 
 /**
  * Glucoboard as it runs in production, on this machine: a fresh PostgreSQL database, a Redis key
- * prefix of its own, the server process (RUN_WORKERS=0) and one workers process, each started the
- * way `npm start` and `npm run workers` start them. Stopped with SIGTERM; database and keys dropped.
+ * prefix of its own, the server process(es) (RUN_WORKERS=0) and workers process(es), each started
+ * the way `npm start` and `npm run workers` start them. Several servers share the database and
+ * Redis prefix, as a deployment behind a load balancer would (the Socket.IO streams adapter and
+ * the board events stream carry events between them). Stopped with SIGTERM; database and keys dropped.
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const id = `${Date.now().toString(36)}${process.pid.toString(36)}`;
@@ -48,7 +61,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const databaseUrl = url.toString();
   const redisPrefix = `bench-${id}`;
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'glucoboard-bench-'));
-  const port = await freePort();
   const env = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
@@ -64,32 +76,55 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     HOST: '127.0.0.1',
   };
   const profiling = options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [];
-  const server = run('server/src/main.ts', { ...env, PORT: String(port), RUN_WORKERS: '0' }, options.log, profiling);
-  const base = `http://127.0.0.1:${port}`;
-  await waitReady(`${base}/readyz`, server);
-  // The server migrates first; the workers then find the schema in place.
-  const workerPort = await freePort();
-  const workers = run(
-    'workers/src/main.ts',
-    { ...env, WORKER_HEALTH_PORT: String(workerPort) },
-    options.log,
-    profiling,
-  );
-  await waitReady(`http://127.0.0.1:${workerPort}/healthz`, workers).catch(async (err) => {
-    server.kill('SIGKILL');
+  const servers: ChildProcess[] = [];
+  const workers: ChildProcess[] = [];
+  const urls: string[] = [];
+  const killAll = () => [...servers, ...workers].forEach((child) => child.kill('SIGKILL'));
+  try {
+    // One at a time: the first server migrates, the others and the workers find the schema in place.
+    for (let i = 0; i < (options.servers ?? 1); i++) {
+      const port = await freePort();
+      const server = run(
+        'server/src/main.ts',
+        { ...env, PORT: String(port), RUN_WORKERS: '0' },
+        options.log,
+        profiling,
+        i,
+      );
+      servers.push(server);
+      urls.push(`http://127.0.0.1:${port}`);
+      await waitReady(`${urls[i]}/readyz`, server);
+    }
+    for (let i = 0; i < (options.workers ?? 1); i++) {
+      const workerPort = await freePort();
+      const child = run(
+        'workers/src/main.ts',
+        { ...env, WORKER_HEALTH_PORT: String(workerPort) },
+        options.log,
+        profiling,
+        i,
+      );
+      workers.push(child);
+      await waitReady(`http://127.0.0.1:${workerPort}/healthz`, child);
+    }
+  } catch (err) {
+    killAll();
     throw err;
-  });
+  }
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   return {
-    url: base,
+    url: urls[0]!,
+    urls,
     pool,
     databaseUrl,
     redisPrefix,
-    server,
-    workers,
+    server: servers[0]!,
+    workers: workers[0]!,
+    serverProcesses: servers,
+    workerProcesses: workers,
     async stop() {
       await pool.end();
-      await Promise.all([stopProcess(server), stopProcess(workers)]);
+      await Promise.all([...servers, ...workers].map(stopProcess));
       const cleanup = new pg.Client({ connectionString: options.adminDatabaseUrl });
       await cleanup.connect();
       await cleanup.query(`drop database if exists ${database} with (force)`);
@@ -105,13 +140,14 @@ function run(
   env: Record<string, string>,
   log: (line: string) => void,
   nodeOptions: readonly string[],
+  index = 0,
 ): ChildProcess {
   const child = spawn(process.execPath, [...nodeOptions, '--import', 'tsx', entry], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  const name = entry.split('/')[0];
+  const name = index === 0 ? entry.split('/')[0] : `${entry.split('/')[0]} ${index + 1}`;
   child.stderr!.on('data', (d: Buffer) => log(`[${name}] ${d.toString().trim()}`));
   return child;
 }
@@ -151,39 +187,13 @@ export async function memoryOf(pid: number | undefined): Promise<{ rss: number; 
   }
 }
 
-/** Who used the machine's CPU: the processes of the run, grouped (Linux /proc). */
-export type CpuShares = Record<'simulator' | 'server' | 'workers' | 'postgres' | 'redis' | 'other', number>;
+export type { CpuShares } from './cpu.ts';
 
-/** CPU seconds used so far by each group of processes on this machine. */
-export async function cpuSeconds(stack: Pick<Stack, 'server' | 'workers'>): Promise<CpuShares> {
-  const ticks = 100; // USER_HZ on Linux
-  const totals: CpuShares = { simulator: 0, server: 0, workers: 0, postgres: 0, redis: 0, other: 0 };
-  for (const entry of await fs.readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = await fs.readFile(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // gone meanwhile
-    }
-    const close = stat.lastIndexOf(')');
-    const comm = stat.slice(stat.indexOf('(') + 1, close);
-    const fields = stat.slice(close + 2).split(' ');
-    const seconds = (Number(fields[11]) + Number(fields[12])) / ticks; // utime + stime
-    const pid = Number(entry);
-    const group =
-      pid === process.pid
-        ? 'simulator'
-        : pid === stack.server.pid
-          ? 'server'
-          : pid === stack.workers.pid
-            ? 'workers'
-            : comm.startsWith('postgres')
-              ? 'postgres'
-              : comm.startsWith('redis')
-                ? 'redis'
-                : 'other';
-    totals[group] += seconds;
-  }
-  return totals;
+/** CPU seconds used so far by each group of processes on this machine (see cpu.ts). */
+export async function cpuSeconds(stack: Pick<Stack, 'serverProcesses' | 'workerProcesses'>): Promise<CpuShares> {
+  const pids = (children: ChildProcess[]) => children.flatMap((c) => (c.pid === undefined ? [] : [c.pid]));
+  return groupSeconds(
+    await readProcesses(),
+    benchGroups({ server: pids(stack.serverProcesses), workers: pids(stack.workerProcesses) }),
+  );
 }
