@@ -86,6 +86,12 @@ const towardsTeamB: Record<string, (b: TeamFixture, a: TeamFixture) => Request> 
   }),
   'PUT /api/teams/:teamId/thresholds': (b) => ({ path: `/api/teams/${b.teamId}/thresholds`, body: { low: 4.2 } }),
   'GET /api/audit': (b) => ({ path: `/api/audit?patientId=${b.patientId}` }),
+  'GET /api/teams/:teamId/audit-review': (b) => ({ path: `/api/teams/${b.teamId}/audit-review` }),
+  'GET /api/teams/:teamId/audit-reviews': (b) => ({ path: `/api/teams/${b.teamId}/audit-reviews` }),
+  'POST /api/teams/:teamId/audit-reviews': (b) => ({
+    path: `/api/teams/${b.teamId}/audit-reviews`,
+    body: { from: '2026-01-01T00:00:00Z', to: '2026-01-31T00:00:00Z' },
+  }),
   'GET /api/alerts': (b) => ({ path: `/api/alerts?teamId=${b.teamId}` }),
   'GET /api/board': (b) => ({ path: `/api/board?teamId=${b.teamId}` }),
   'GET /api/alerts/:id': () => ({ path: `/api/alerts/${bAlertId}` }),

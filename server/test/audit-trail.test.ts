@@ -47,7 +47,7 @@ describe('the audit trail', () => {
     const csv = await A.admin.get(`/api/patients/${A.patientId}/access-log?format=csv&from=${from}&to=${to}`);
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
-    expect(csv.text.split('\n')[0]).toBe('time,action,outcome,user,email,care unit,origin');
+    expect(csv.text.split('\n')[0]).toBe("time,action,outcome,user,email,care unit,origin,reached via,user's teams");
     expect(csv.text).toContain('nurse@team-a.example.se');
     expect((await A.nurse.get(`/api/audit?patientId=${A.patientId}`)).status).toBe(403);
     // Reading the trail is itself in the trail.

@@ -6,3 +6,4 @@ export * from './identity-number.ts';
 export * from './alert-rules.ts';
 export * from './statistics.ts';
 export * from './targets.ts';
+export * from './audit-review.ts';

@@ -21,3 +21,4 @@ export * from './users.ts';
 export * from './api-clients.ts';
 export * from './fhir-readings.ts';
 export * from './meter-transfers.ts';
+export * from './audit-review.ts';

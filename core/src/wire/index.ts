@@ -11,3 +11,4 @@ export * from './nightscout.ts';
 export * from './meter.ts';
 export * from './board-events.ts';
 export * from './queues.ts';
+export * from './audit-review.ts';

@@ -1,7 +1,7 @@
-import { z } from 'zod';
-import { auditQuery, csvDocument } from '@glucoboard/core/wire';
-import { patientAccess } from '../access/policy.ts';
-import { auditEvents, membershipsOf, patientAccessLog } from '@glucoboard/core/storage';
+import { accessReach } from '@glucoboard/core/domain';
+import { accessLogFormat, auditQuery, auditSearchQuery, csvDocument, parseAuditCursor } from '@glucoboard/core/wire';
+import { patientAccess, teamAccess } from '../access/policy.ts';
+import { membershipsOf, patientAccessLog, searchAuditEvents } from '@glucoboard/core/storage';
 import { recordAudit, recordPatientEvent, userActor } from '../audit/trail.ts';
 import { forbidden } from '../http/errors.ts';
 import { route, type RouteSpec } from '../http/routes.ts';
@@ -14,38 +14,46 @@ export function auditRoutes(deps: ApiDependencies): RouteSpec[] {
       method: 'get',
       path: '/api/audit',
       tag: 'audit',
-      summary: 'Audit events for a patient (admin of its team) or a user (their team admins), in a period',
+      summary:
+        'Audit events by patient (admin of its team), user, team (its admins) and period, newest first, paged by nextCursor',
       signedIn: true,
-      query: auditQuery,
-      responses: { 200: { description: 'Audit events, newest first' } },
+      query: auditSearchQuery,
+      responses: { 200: { description: 'Audit events, newest first, and the cursor of the next page' } },
       async handle({ user, query, origin }) {
-        if (!query.patientId && !query.userId) throw forbidden('name a patientId or a userId');
-        let teamScope: string[] | null = null; // null: every team (sysadmin)
+        let teamScope: string[] | null = null; // null: every team (sysadmin, or one patient's admin)
         let patientTeam: string | null = null;
-        if (query.patientId) {
-          patientTeam = (await patientAccess(db, user, query.patientId, 'admin')).teamId;
-        } else if (!user.sysadmin) {
+        if (query.patientId) patientTeam = (await patientAccess(db, user, query.patientId, 'admin')).teamId;
+        if (query.teamId) {
+          await teamAccess(db, user, query.teamId, 'admin');
+          teamScope = [query.teamId];
+        } else if (!query.patientId && !user.sysadmin) {
           const mine = await membershipsOf(db, user.userId);
           teamScope = [...mine].filter(([, role]) => role === 'admin').map(([team]) => team);
           if (teamScope.length === 0) throw forbidden('only administrators read the audit trail');
         }
-        const events = await auditEvents(db, {
+        const page = await searchAuditEvents(db, {
           patientId: query.patientId,
           userId: query.userId,
           from: query.from,
           to: query.to,
           teamIds: teamScope,
           limit: query.limit,
+          before: query.cursor ? parseAuditCursor(query.cursor) : null,
         });
         await recordAudit(db, {
           action: 'audit.read',
           actor: userActor(user.userId),
           patientId: query.patientId ?? null,
-          teamId: patientTeam,
+          teamId: patientTeam ?? query.teamId ?? null,
           origin,
-          detail: { userId: query.userId ?? null, count: events.length },
+          detail: {
+            userId: query.userId ?? null,
+            teamId: query.teamId ?? null,
+            count: page.events.length,
+            nextPage: query.cursor !== undefined,
+          },
         });
-        return { status: 200, body: { events } };
+        return { status: 200, body: page };
       },
     }),
     route({
@@ -55,11 +63,17 @@ export function auditRoutes(deps: ApiDependencies): RouteSpec[] {
       summary: "Who accessed the patient's data in a period: the extract a patient may ask for (admin of its team)",
       signedIn: true,
       params: { id: 'uuid' },
-      query: auditQuery.pick({ from: true, to: true }).extend({ format: z.enum(['json', 'csv']).default('json') }),
+      query: auditQuery.pick({ from: true, to: true }).extend({ format: accessLogFormat }),
       responses: { 200: { description: 'Accesses, oldest first (JSON, or CSV for the patient)' } },
       async handle({ user, params, query, origin }) {
         const access = await patientAccess(db, user, params.id!, 'admin');
-        const rows = await patientAccessLog(db, access.patientId, query.from, query.to);
+        // How each user reached the patient, and from which of their teams: "from which team" of PDL 8:5.
+        const rows = (await patientAccessLog(db, access.patientId, query.from, query.to)).map(
+          ({ via, memberOfTeam, ...row }) => ({
+            ...row,
+            reach: memberOfTeam === null ? null : accessReach(via, memberOfTeam),
+          }),
+        );
         await recordPatientEvent(db, 'audit.extract', user.userId, access, origin, {
           format: query.format,
           count: rows.length,
@@ -70,8 +84,18 @@ export function auditRoutes(deps: ApiDependencies): RouteSpec[] {
             body: { patientId: access.patientId, from: query.from, to: query.to, accesses: rows },
           };
         const content = csvDocument(
-          ['time', 'action', 'outcome', 'user', 'email', 'care unit', 'origin'],
-          rows.map((r) => [r.at, r.action, r.outcome, r.userName, r.userEmail, r.teamName, r.origin]),
+          ['time', 'action', 'outcome', 'user', 'email', 'care unit', 'origin', 'reached via', "user's teams"],
+          rows.map((r) => [
+            r.at,
+            r.action,
+            r.outcome,
+            r.userName,
+            r.userEmail,
+            r.teamName,
+            r.origin,
+            r.reach,
+            r.userTeams,
+          ]),
         );
         return {
           status: 200,

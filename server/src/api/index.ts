@@ -6,6 +6,7 @@ import { openApiDocument, routerFor, type RouteSpec } from '../http/routes.ts';
 import { alertRoutes } from './alerts.ts';
 import { apiClientRoutes } from './api-clients.ts';
 import { auditRoutes } from './audit.ts';
+import { auditReviewRoutes } from './audit-review.ts';
 import { authRoutes } from './auth.ts';
 import { boardRoutes } from './board.ts';
 import type { ApiDependencies } from './context.ts';
@@ -33,6 +34,7 @@ export function apiRoutes(deps: ApiDependencies): RouteSpec[] {
     ...gatewayRoutes(deps),
     ...alertRoutes(deps),
     ...auditRoutes(deps),
+    ...auditReviewRoutes(deps),
     ...boardRoutes(deps),
     ...treatmentRoutes(deps),
     ...followerRoutes(deps),

@@ -5,6 +5,17 @@ export { recordAudit, recordAuditForPatients, type AuditEvent } from '@glucoboar
 
 export const userActor = (userId: string) => ({ kind: 'user' as const, userId });
 
+/**
+ * Access from outside the patient's responsible team (a granted team, an escalation, a sysadmin)
+ * is what the log review looks at first (docs/follow-up.md, "Audit review"): the trail says so as
+ * `via`. An escalation always wins, as before; another `via` a caller already set is kept.
+ */
+function withReach(via: string | undefined, detail: Record<string, unknown> | undefined) {
+  if (via === 'escalation') return { ...detail, via };
+  if ((via === 'granted' || via === 'sysadmin') && detail?.via === undefined) return { ...detail, via };
+  return detail;
+}
+
 /** A user's action on one patient's data, in the patient's responsible team. */
 export function recordPatientEvent(
   db: pg.Pool | pg.PoolClient,
@@ -20,7 +31,6 @@ export function recordPatientEvent(
     patientId: access.patientId,
     teamId: access.teamId,
     origin,
-    // Access through an escalation is time-bounded and outside the patient's own teams: the trail says so.
-    detail: access.via === 'escalation' ? { ...detail, via: 'escalation' } : detail,
+    detail: withReach(access.via, detail),
   });
 }
