@@ -100,6 +100,7 @@ function rowWithout(overrides: Partial<BoardPatientView> & { id: string; name: s
     },
     alerts: { open: 0, acknowledged: 0, worstSeverity: null, escalated: false },
     lastReviewed: null,
+    responsiblePhysician: null,
     triage: { category: 'rest', rank: 8, since: null, measure: null },
     ...overrides,
   };

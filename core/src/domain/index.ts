@@ -7,3 +7,4 @@ export * from './alert-rules.ts';
 export * from './statistics.ts';
 export * from './targets.ts';
 export * from './audit-review.ts';
+export * from './team-report.ts';

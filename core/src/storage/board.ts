@@ -42,6 +42,7 @@ export interface BoardPatientBase {
   lastReviewedAt: Date | null;
   lastReviewedById: string | null;
   lastReviewedByName: string | null;
+  responsiblePhysician: { id: string; name: string } | null;
   cgmPaired: boolean;
   noDataMinutes: number;
   lastReading: {
@@ -89,11 +90,13 @@ export interface BoardPatientLive extends BoardPatientBase {
 const PATIENTS = `
 select p.id, p.display_name as name, p.labels, p.target_profile as "targetProfile",
        p.last_reviewed_at as "lastReviewedAt", p.last_reviewed_by as "lastReviewedById", u.name as "lastReviewedByName",
+       p.responsible_physician_id as "physicianId", doc.name as "physicianName",
        cgm.paired is not null as "cgmPaired",
        last.measured_at as "lastMeasuredAt", last.mmol as "lastMmol", last.flag as "lastFlag",
        last.kind as "lastKind", last.source as "lastSource"
 from patients p
 left join users u on u.id = p.last_reviewed_by
+left join users doc on doc.id = p.responsible_physician_id
 left join lateral (
   select 1 as paired from devices d where d.patient_id = p.id and d.kind = 'cgm' and d.revoked_at is null limit 1
 ) cgm on true
@@ -190,6 +193,8 @@ export async function boardPatientsOf(
     lastReviewedAt: Date | null;
     lastReviewedById: string | null;
     lastReviewedByName: string | null;
+    physicianId: string | null;
+    physicianName: string | null;
     cgmPaired: boolean;
     lastMeasuredAt: Date | null;
     lastMmol: number | null;
@@ -221,6 +226,8 @@ export async function boardPatientsOf(
     lastReviewedAt: p.lastReviewedAt,
     lastReviewedById: p.lastReviewedById,
     lastReviewedByName: p.lastReviewedByName,
+    responsiblePhysician:
+      p.physicianId && p.physicianName !== null ? { id: p.physicianId, name: p.physicianName } : null,
     cgmPaired: p.cgmPaired,
     noDataMinutes: thresholds.get(p.id)!.effective.noDataMinutes,
     lastReading:

@@ -22,3 +22,4 @@ export * from './api-clients.ts';
 export * from './fhir-readings.ts';
 export * from './meter-transfers.ts';
 export * from './audit-review.ts';
+export * from './team-report.ts';

@@ -12,6 +12,8 @@ export interface PatientRecord {
   labels: string[];
   identityNumber: string | null;
   responsiblePhysicianId: string | null;
+  /** The responsible physician's name, for the patient header. */
+  responsiblePhysicianName: string | null;
   targetProfile: TargetProfile;
   lastReviewedAt: Date | null;
   lastReviewedBy: string | null;
@@ -21,8 +23,9 @@ export interface PatientRecord {
 export type PatientReach = 'responsible' | 'granted' | 'escalation' | 'sysadmin';
 
 const PATIENT_COLUMNS = `p.id, p.display_name as name, p.team_id as "teamId", p.labels, p.identity_number as "identityNumber",
-  p.responsible_physician_id as "responsiblePhysicianId", p.target_profile as "targetProfile",
-  p.last_reviewed_at as "lastReviewedAt", p.last_reviewed_by as "lastReviewedBy"`;
+  p.responsible_physician_id as "responsiblePhysicianId",
+  (select u.name from users u where u.id = p.responsible_physician_id) as "responsiblePhysicianName",
+  p.target_profile as "targetProfile", p.last_reviewed_at as "lastReviewedAt", p.last_reviewed_by as "lastReviewedBy"`;
 
 export async function patientRecord(db: Queryable, id: string): Promise<PatientRecord | undefined> {
   return (await db.query<PatientRecord>(`select ${PATIENT_COLUMNS} from patients p where p.id = $1`, [id])).rows[0];

@@ -67,6 +67,10 @@ export const boardPatientView = z
       escalated: z.boolean().describe('An open or acknowledged alert of the patient is escalated'),
     }),
     lastReviewed: z.object({ at: instant, by: z.object({ id: z.uuid(), name: z.string() }).nullable() }).nullable(),
+    responsiblePhysician: z
+      .object({ id: z.uuid(), name: z.string() })
+      .nullable()
+      .describe("The patient's responsible physician; null for none"),
     triage: z.object({
       category: z.enum(TRIAGE_CATEGORIES),
       rank: z.number().int().describe('Position of the category in the triage order: lower is more urgent'),

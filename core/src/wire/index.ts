@@ -12,3 +12,4 @@ export * from './meter.ts';
 export * from './board-events.ts';
 export * from './queues.ts';
 export * from './audit-review.ts';
+export * from './team-report.ts';

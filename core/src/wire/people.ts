@@ -154,6 +154,7 @@ export const patientView = z.object({
     .nullable()
     .describe('In full to members of the responsible team; masked for teams with read access or an escalation'),
   responsiblePhysicianId: z.string().nullable(),
+  responsiblePhysicianName: z.string().nullable().describe("The responsible physician's name; null for none"),
   targetProfile: targetProfileView,
   lastReviewedAt: z.string().nullable(),
   lastReviewedBy: z.string().nullable(),

@@ -28,6 +28,7 @@ import {
 } from '../../src/wire/people.ts';
 import { newFollowerBody } from '../../src/wire/nightscout-followers.ts';
 import { agpQuery, summaryQuery } from '../../src/wire/summary.ts';
+import { teamReportQuery } from '../../src/wire/team-report.ts';
 import { readingsQuery, readingsQueryAt } from '../../src/wire/readings-export.ts';
 
 const HOUR = 60 * 60 * 1000;
@@ -366,6 +367,22 @@ CASES.readingsQuery = {
   valid: fc
     .tuple(CASES.readingsRangeQuery!.valid, fc.option(fc.constantFrom('json', 'csv'), { nil: undefined }))
     .map(([range, format]) => (format === undefined ? range : { ...range, format })),
+};
+
+// The team report's query (core/src/wire/team-report.ts): instants or Swedish calendar days, and a format.
+const reportBound = fc.oneof(
+  fc
+    .tuple(fc.date({ min: new Date('2020-01-01'), max: NOW, noInvalidDate: true }), offset)
+    .map(([d, o]) => written(d, o)),
+  fc.date({ min: new Date('2020-01-01'), max: NOW, noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)),
+);
+CASES.teamReportQuery = {
+  schema: teamReportQuery,
+  fields: { from: string, to: string, format: string },
+  valid: fc.record(
+    { from: reportBound, to: reportBound, format: fc.constantFrom('json', 'csv') },
+    { requiredKeys: [] },
+  ),
 };
 
 /** A value of any JSON type but `type` (and not null unless the field is not nullable). */

@@ -149,6 +149,7 @@ function rowOf(
           by: p.lastReviewedById ? { id: p.lastReviewedById, name: p.lastReviewedByName ?? '' } : null,
         }
       : null,
+    responsiblePhysician: p.responsiblePhysician,
     triage: {
       category: key.category,
       rank: key.rank,

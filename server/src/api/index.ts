@@ -19,6 +19,7 @@ import { DEVICE_FRAME_LIMIT_BYTES } from '../realtime/index.ts';
 import { gatewayJsonErrors, gatewayJsonOnly, gatewayRoutes } from './gateway.ts';
 import { oidcRoutes } from './oidc.ts';
 import { patientRoutes } from './patients.ts';
+import { reportRoutes } from './reports.ts';
 import { summaryRoutes } from './summary.ts';
 import { teamRoutes } from './teams.ts';
 
@@ -36,6 +37,7 @@ export function apiRoutes(deps: ApiDependencies): RouteSpec[] {
     ...auditRoutes(deps),
     ...auditReviewRoutes(deps),
     ...boardRoutes(deps),
+    ...reportRoutes(deps),
     ...treatmentRoutes(deps),
     ...followerRoutes(deps),
     ...apiClientRoutes(deps),

@@ -159,8 +159,17 @@ export function patientRoutes(deps: ApiDependencies): RouteSpec[] {
       async handle({ user, params, body, origin }) {
         const access = await patientAccess(db, user, params.id!, 'admin');
         await physicianInTeam(body.responsiblePhysicianId, access.teamId);
+        const before = 'responsiblePhysicianId' in body ? await loadPatient(access.patientId) : null;
         await updatePatient(db, access.patientId, body);
-        await recordPatientEvent(db, 'patient.update', user.userId, access, origin, { fields: Object.keys(body) });
+        // Who follows the patient up is a record of care: the trail names the physician before and after (ids only).
+        const physician =
+          before && before.responsiblePhysicianId !== (body.responsiblePhysicianId ?? null)
+            ? { physician: { from: before.responsiblePhysicianId, to: body.responsiblePhysicianId ?? null } }
+            : {};
+        await recordPatientEvent(db, 'patient.update', user.userId, access, origin, {
+          fields: Object.keys(body),
+          ...physician,
+        });
         await announcePatient(access.patientId, access.teamId);
         return { status: 200, body: present(await loadPatient(access.patientId), access.via) };
       },
