@@ -67,6 +67,18 @@ const towardsTeamB: Record<string, (b: TeamFixture, a: TeamFixture) => Request> 
   }),
   'POST /api/devices/:deviceId/rotate': (b) => ({ path: `/api/devices/${b.deviceId}/rotate`, body: {} }),
   'POST /api/devices/:deviceId/revoke': (b) => ({ path: `/api/devices/${b.deviceId}/revoke`, body: {} }),
+  'POST /api/devices/:deviceId/lend': (b, a) => ({
+    path: `/api/devices/${b.deviceId}/lend`,
+    body: { patientId: a.patientId },
+  }),
+  'POST /api/devices/:deviceId/replace': (b) => ({
+    path: `/api/devices/${b.deviceId}/replace`,
+    body: { newSerial: 'intruder-replacement', reason: 'defect' },
+  }),
+  'POST /api/devices/:deviceId/reactivate': (b) => ({ path: `/api/devices/${b.deviceId}/reactivate`, body: {} }),
+  'GET /api/devices/:deviceId/history': (b) => ({ path: `/api/devices/${b.deviceId}/history` }),
+  'GET /api/patients/:id/device-history': (b) => ({ path: `/api/patients/${b.patientId}/device-history` }),
+  'GET /api/teams/:teamId/device-replacements': (b) => ({ path: `/api/teams/${b.teamId}/device-replacements` }),
   'PATCH /api/teams/:teamId': (b) => ({ path: `/api/teams/${b.teamId}`, body: { escalateAfterMinutes: 5 } }),
   'GET /api/teams/:teamId/members': (b) => ({ path: `/api/teams/${b.teamId}/members` }),
   'POST /api/teams/:teamId/members': (b, a) => ({

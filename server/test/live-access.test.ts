@@ -85,8 +85,12 @@ describe('access changes on live connections', () => {
     );
     expect(refused.data?.code).toBe('DEVICE_AUTH');
 
+    // A revoked meter stays revoked: a new token does not bring it back, only an explicit reactivation.
     const rotated = await A.admin.post(`/api/devices/${A.deviceId}/rotate`);
-    expect(rotated.status).toBe(200);
-    await connected(connect('/devices', { auth: { deviceId: A.deviceId, token: rotated.body.token } }));
+    expect(rotated.status).toBe(409);
+    expect(rotated.body.error.code).toBe('DEVICE_REVOKED');
+    const reactivated = await A.admin.post(`/api/devices/${A.deviceId}/reactivate`);
+    expect(reactivated.status).toBe(200);
+    await connected(connect('/devices', { auth: { deviceId: A.deviceId, token: reactivated.body.token } }));
   });
 });

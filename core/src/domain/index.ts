@@ -8,3 +8,4 @@ export * from './statistics.ts';
 export * from './targets.ts';
 export * from './audit-review.ts';
 export * from './team-report.ts';
+export * from './meter-loans.ts';

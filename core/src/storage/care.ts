@@ -104,12 +104,24 @@ export interface NewDevice {
   tokenHash: string;
   /** Lookup digests of the token as a Nightscout API secret (storage/nightscout.ts). */
   nightscout?: { sha1: string; sha512: string };
+  /** The user who paired it, for the meter's history (device_assignments); null for the demo. */
+  pairedBy?: string | null;
 }
 
+/**
+ * Pairs a new serial with a patient, and opens its first assignment in the meter's history
+ * (migration 016) in the same statement, so every way of pairing records it. A serial paired
+ * before (even retired) fails with 23505.
+ */
 export async function pairDevice(db: pg.Pool | pg.PoolClient, device: NewDevice): Promise<void> {
   await db.query(
-    `insert into devices (serial, kind, patient_id, token_hash, nightscout_sha1_digest, nightscout_sha512_digest)
-     values ($1, $2, $3, $4, $5, $6)`,
+    `with paired as (
+       insert into devices (serial, kind, patient_id, token_hash, nightscout_sha1_digest, nightscout_sha512_digest)
+       values ($1, $2, $3, $4, $5, $6) returning serial, patient_id, created_at
+     )
+     insert into device_assignments (serial, patient_id, team_id, started_at, started_by, start_reason)
+     select paired.serial, paired.patient_id, p.team_id, paired.created_at, $7::uuid, 'paired'
+     from paired join patients p on p.id = paired.patient_id`,
     [
       device.serial,
       device.kind,
@@ -117,6 +129,7 @@ export async function pairDevice(db: pg.Pool | pg.PoolClient, device: NewDevice)
       device.tokenHash,
       device.nightscout?.sha1 ?? null,
       device.nightscout?.sha512 ?? null,
+      device.pairedBy ?? null,
     ],
   );
 }

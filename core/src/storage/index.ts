@@ -23,3 +23,4 @@ export * from './fhir-readings.ts';
 export * from './meter-transfers.ts';
 export * from './audit-review.ts';
 export * from './team-report.ts';
+export * from './device-assignments.ts';

@@ -13,3 +13,4 @@ export * from './board-events.ts';
 export * from './queues.ts';
 export * from './audit-review.ts';
 export * from './team-report.ts';
+export * from './meter-loans.ts';

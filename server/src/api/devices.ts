@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { hashDeviceToken, newSecret } from '@glucoboard/core/platform';
 import {
   devicesOfPatient,
+  deviceStanding,
   pairDevice,
   patientOfDevice,
   revokeDevice,
@@ -43,7 +44,7 @@ export function deviceRoutes(deps: ApiDependencies): RouteSpec[] {
           description: 'Paired',
           schema: deviceCredentialsView.extend({ kind: z.enum(['bgm', 'cgm']), patientId: z.string() }),
         },
-        409: { description: 'The serial is paired already' },
+        409: { description: 'DEVICE_EXISTS: the serial is paired already; DEVICE_RETIRED: it was replaced' },
       },
       async handle({ user, body, origin }) {
         const access = await patientAccess(db, user, body.patientId, 'admin');
@@ -55,10 +56,15 @@ export function deviceRoutes(deps: ApiDependencies): RouteSpec[] {
             patientId: access.patientId,
             tokenHash: await hashDeviceToken(token),
             nightscout: await nightscoutDigests(db, token),
+            pairedBy: user.userId,
           });
         } catch (err) {
-          if ((err as { code?: string }).code === '23505')
+          if ((err as { code?: string }).code === '23505') {
+            // A retired serial never comes back (docs/follow-up.md, "Meters"): said so, not just "exists".
+            if ((await deviceStanding(db, body.serial))?.retiredAt)
+              throw new ApiError(409, 'DEVICE_RETIRED', 'this meter was replaced and is retired for good', 'serial');
             throw new ApiError(409, 'DEVICE_EXISTS', 'a device with that serial is paired already', 'serial');
+          }
           throw err;
         }
         await recordPatientEvent(db, 'device.pair', user.userId, access, origin, {
@@ -90,14 +96,27 @@ export function deviceRoutes(deps: ApiDependencies): RouteSpec[] {
       summary: 'Issue a new token (team admin); the old one stops working at once, live connections are closed',
       signedIn: true,
       params: { deviceId: 'text' },
-      responses: { 200: { description: 'The new token, shown once', schema: deviceCredentialsView } },
+      responses: {
+        200: { description: 'The new token, shown once', schema: deviceCredentialsView },
+        409: { description: 'DEVICE_REVOKED or DEVICE_RETIRED: a new token never brings a meter back' },
+      },
       async handle({ user, params, origin }) {
         const deviceId = params.deviceId!;
         const access = await administeredDevice(user, deviceId);
+        const revoked = () =>
+          new ApiError(
+            409,
+            'DEVICE_REVOKED',
+            'a revoked meter stays revoked: a new token does not bring it back; reactivate it or lend it explicitly',
+          );
+        const standing = await deviceStanding(db, deviceId);
+        if (standing?.retiredAt)
+          throw new ApiError(409, 'DEVICE_RETIRED', 'this meter was replaced and is retired for good');
+        if (standing?.revokedAt) throw revoked();
         const token = newSecret();
         // First, so the old Nightscout secret is cut off even if what follows fails.
         await setNightscoutDigests(db, deviceId, await nightscoutDigests(db, token));
-        await rotateDeviceToken(db, deviceId, await hashDeviceToken(token));
+        if (!(await rotateDeviceToken(db, deviceId, await hashDeviceToken(token)))) throw revoked();
         await deps.live.deviceCredentialsChanged(deviceId);
         await recordPatientEvent(db, 'device.rotate', user.userId, access, origin, { deviceId });
         return { status: 200, body: { deviceId, token } };

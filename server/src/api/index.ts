@@ -11,6 +11,7 @@ import { authRoutes } from './auth.ts';
 import { boardRoutes } from './board.ts';
 import type { ApiDependencies } from './context.ts';
 import { deviceRoutes } from './devices.ts';
+import { deviceLoanRoutes } from './device-loans.ts';
 import { manualEntryRoutes } from './manual-entry.ts';
 import { meterRoutes } from './meter.ts';
 import { fhirRouter } from '../fhir/index.ts';
@@ -30,6 +31,7 @@ export function apiRoutes(deps: ApiDependencies): RouteSpec[] {
     ...teamRoutes(deps),
     ...patientRoutes(deps),
     ...deviceRoutes(deps),
+    ...deviceLoanRoutes(deps),
     ...manualEntryRoutes(deps),
     ...summaryRoutes(deps),
     ...gatewayRoutes(deps),

@@ -1,11 +1,17 @@
+import { BEFORE_ASSIGNMENT, measuredInCurrentAssignment } from '@glucoboard/core/domain';
 import type { DeviceReadingToStore, StoreOutcome } from '@glucoboard/core/storage';
 import { validateReadingsBatch, type BoardReading, type RejectedReading } from '@glucoboard/core/wire';
 import type { VerifiedDevice } from '../realtime/device-cache.ts';
 import { OverloadedError } from './batch-writer.ts';
 import type { IngestMetrics } from './metrics.ts';
 
-/** A reading refused on its own: by validation, or by storage for a seq already used (SEQ_CONFLICT). */
-export type ReadingRejection = Omit<RejectedReading, 'code'> & { code: RejectedReading['code'] | 'SEQ_CONFLICT' };
+/**
+ * A reading refused on its own: by validation, by storage for a seq already used (SEQ_CONFLICT),
+ * or for being measured before the meter came to its current patient (BEFORE_ASSIGNMENT).
+ */
+export type ReadingRejection = Omit<RejectedReading, 'code'> & {
+  code: RejectedReading['code'] | 'SEQ_CONFLICT' | typeof BEFORE_ASSIGNMENT;
+};
 
 /** The ack of a `readings` batch (SPEC section 4, a public contract). */
 export type ReadingsAck =
@@ -23,11 +29,20 @@ export interface IngestDependencies {
   /** After commit: live `reading` events for the responsible team's boards. */
   publish(readings: readonly BoardReading[]): void;
   metrics: IngestMetrics;
+  /**
+   * When the device's current patient's readings begin (storage `readingsAcceptedFrom`), for a
+   * device whose verification did not say (`acceptsReadingsFrom` undefined).
+   */
+  acceptsReadingsFrom?(deviceId: string): Promise<Date | null>;
   now?: () => number;
 }
 
+const BEFORE_ASSIGNMENT_MESSAGE =
+  'measured before this meter came to its current patient (it was with another patient then); not stored';
+
 /** A device that hears UNAVAILABLE retries after this, unless told otherwise. */
 const UNAVAILABLE_RETRY_MS = 1000;
+const UNAVAILABLE_MESSAGE = 'the readings could not be stored now; send them again later';
 
 /**
  * One batch from one authenticated device: validate, store exactly once, then ack. The ack is
@@ -44,7 +59,35 @@ export async function ingestReadings(
     deps.metrics.batchRefused(verdict.code);
     return { ok: false, code: verdict.code, message: verdict.message };
   }
-  const rows = verdict.accepted.map(
+  // A lent meter's memory from before the hand-over is its previous patient's (domain/meter-loans.ts).
+  const rejected: ReadingRejection[] = [...verdict.rejected];
+  let accepted = verdict.accepted;
+  if (accepted.length > 0) {
+    let from: Date | null;
+    try {
+      from =
+        device.acceptsReadingsFrom !== undefined
+          ? device.acceptsReadingsFrom
+          : ((await deps.acceptsReadingsFrom?.(device.deviceId)) ?? null);
+    } catch {
+      deps.metrics.batchRefused('UNAVAILABLE');
+      return { ok: false, code: 'UNAVAILABLE', message: UNAVAILABLE_MESSAGE, retryAfterMs: UNAVAILABLE_RETRY_MS };
+    }
+    if (from !== null) {
+      accepted = accepted.filter(({ index, reading }) => {
+        if (measuredInCurrentAssignment(reading.measuredAt, from)) return true;
+        rejected.push({
+          index,
+          seq: reading.seq,
+          code: BEFORE_ASSIGNMENT,
+          message: BEFORE_ASSIGNMENT_MESSAGE,
+          field: 'measuredAt',
+        });
+        return false;
+      });
+    }
+  }
+  const rows = accepted.map(
     ({ reading }): DeviceReadingToStore => ({ ...reading, deviceSerial: device.deviceId, patientId: device.patientId }),
   );
   let outcomes: StoreOutcome[] = [];
@@ -62,19 +105,13 @@ export async function ingestReadings(
         };
       }
       deps.metrics.batchRefused('UNAVAILABLE');
-      return {
-        ok: false,
-        code: 'UNAVAILABLE',
-        message: 'the readings could not be stored now; send them again later',
-        retryAfterMs: UNAVAILABLE_RETRY_MS,
-      };
+      return { ok: false, code: 'UNAVAILABLE', message: UNAVAILABLE_MESSAGE, retryAfterMs: UNAVAILABLE_RETRY_MS };
     }
   }
-  const rejected: ReadingRejection[] = [...verdict.rejected];
   const stored: BoardReading[] = [];
   let duplicates = 0;
   outcomes.forEach((outcome, i) => {
-    const { index, reading } = verdict.accepted[i]!;
+    const { index, reading } = accepted[i]!;
     if (outcome === 'stored') {
       stored.push({
         patientId: device.patientId,
@@ -98,7 +135,7 @@ export async function ingestReadings(
     }
   });
   rejected.sort((a, b) => a.index - b.index);
-  deps.metrics.batchDone(rows.length + verdict.rejected.length, stored.length, duplicates, rejected);
+  deps.metrics.batchDone(verdict.accepted.length + verdict.rejected.length, stored.length, duplicates, rejected);
   if (stored.length > 0) deps.publish(stored);
   return { ok: true, accepted: stored.length, duplicates, rejected };
 }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '@glucoboard/core/config';
 import { producerQueue, stopStep, type RedisEndpoint, type StopStep } from '@glucoboard/core/platform';
-import type { Database } from '@glucoboard/core/storage';
+import { readingsAcceptedFrom, type Database } from '@glucoboard/core/storage';
 import { QUEUES, type BoardReading } from '@glucoboard/core/wire';
 import type { VerifiedDevice } from '../realtime/device-cache.ts';
 import { BatchWriter } from './batch-writer.ts';
@@ -81,7 +81,16 @@ export function readingPipeline(deps: {
   };
   return {
     ingest: (device, payload, protocol) =>
-      ingestReadings({ writer: store, metrics: metrics.of(protocol), publish: committed }, device, payload),
+      ingestReadings(
+        {
+          writer: store,
+          metrics: metrics.of(protocol),
+          publish: committed,
+          acceptsReadingsFrom: (serial) => readingsAcceptedFrom(db.pool, serial),
+        },
+        device,
+        payload,
+      ),
     committed,
     showOn(target) {
       boards = target;

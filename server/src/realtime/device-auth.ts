@@ -88,7 +88,13 @@ export function createDeviceAuthenticator(db: pg.Pool, options: DeviceAuthOption
       return null;
     }
     return (await verifySecret(found.tokenHash, token))
-      ? { deviceId, kind: found.kind, patientId: found.patientId, teamId: found.teamId }
+      ? {
+          deviceId,
+          kind: found.kind,
+          patientId: found.patientId,
+          teamId: found.teamId,
+          acceptsReadingsFrom: found.acceptsReadingsFrom,
+        }
       : null;
   }
 

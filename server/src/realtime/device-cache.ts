@@ -7,6 +7,11 @@ export interface VerifiedDevice {
   kind: DeviceKind;
   patientId: string;
   teamId: string;
+  /**
+   * Readings measured before this are not this patient's (a lent meter's memory, see
+   * domain/meter-loans.ts); null: every reading is. Undefined: not known, ingest looks it up.
+   */
+  acceptsReadingsFrom?: Date | null;
 }
 
 export interface DeviceCacheOptions {
