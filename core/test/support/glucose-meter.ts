@@ -32,6 +32,8 @@ import {
   type ConcentrationUnit,
   type DateTime,
   type GlucoseFeatureBit,
+  type GlucoseMeasurement,
+  type GlucoseMeasurementContext,
   type Health,
   type Meal,
   type MedicationId,
@@ -202,6 +204,27 @@ export function encodeGlucoseMeasurement(fields: GlucoseMeasurementFields): Uint
   return writer.done();
 }
 
+/** The fields that encode back to the bytes a measurement was decoded from. */
+export function measurementFieldsOf(m: GlucoseMeasurement): GlucoseMeasurementFields {
+  return {
+    sequence: m.sequence,
+    baseTime: { ...m.baseTime },
+    timeOffsetMinutes: m.timeOffsetMinutes,
+    concentration:
+      m.concentration === null
+        ? null
+        : {
+            value: m.concentration.value,
+            unit: m.concentration.unit,
+            sampleType: m.sampleTypeCode!,
+            sampleLocation: m.sampleLocationCode!,
+          },
+    sensorStatus: m.sensorStatus,
+    contextFollows: m.contextFollows,
+    reservedFlags: m.flags & 0xe0,
+  };
+}
+
 // --- Glucose Measurement Context ----------------------------------------------------------------
 
 export interface GlucoseMeasurementContextFields {
@@ -253,6 +276,23 @@ export function encodeGlucoseMeasurementContext(fields: GlucoseMeasurementContex
   }
   if (present(hba1cPercent)) writer.uint16(encodeSfloat(hba1cPercent), 'HbA1c');
   return writer.done();
+}
+
+/** The fields that encode back to the bytes a context was decoded from. */
+export function contextFieldsOf(c: GlucoseMeasurementContext): GlucoseMeasurementContextFields {
+  return {
+    sequence: c.sequence,
+    extendedFlags: c.extendedFlags,
+    carbohydrate: c.carbohydrate && { id: c.carbohydrate.idCode, kilograms: c.carbohydrate.kilograms },
+    meal: c.mealCode,
+    testerHealth: c.testerCode === null ? null : { tester: c.testerCode, health: c.healthCode! },
+    exercise: c.exercise && {
+      durationSeconds: c.exercise.durationSeconds,
+      intensityPercent: c.exercise.intensityPercent,
+    },
+    medication: c.medication && { id: c.medication.idCode, amount: c.medication.amount, unit: c.medication.unit },
+    hba1cPercent: c.hba1cPercent,
+  };
 }
 
 // --- Glucose Feature, Current Time --------------------------------------------------------------
