@@ -72,6 +72,18 @@ describe('the dependency direction', () => {
     expect(simulation.filter((s) => !s.startsWith('./') && !s.startsWith('../domain/'))).toEqual([]);
   });
 
+  it('the Bluetooth decoders run in the browser: no Node APIs, only the domain and the device reading contract', () => {
+    const bluetooth = importsUnder('core/src/bluetooth').map((i) => i.specifier);
+    const allowed = /^(\.\/|\.\.\/domain\/|\.\.\/wire\/device-readings\.ts$)/;
+    expect(bluetooth.filter((s) => !allowed.test(s))).toEqual([]);
+    // The emulated meter runs in the browser test's page too.
+    const meter = importsUnder('core/test/support').filter((i) => i.file.endsWith('glucose-meter.ts'));
+    expect(meter.map((i) => i.specifier).filter((s) => !s.startsWith('../../src/bluetooth/'))).toEqual([]);
+    for (const file of fs.readdirSync(path.join(ROOT, 'core/src/bluetooth')).map((f) => `core/src/bluetooth/${f}`)) {
+      expect(fs.readFileSync(path.join(ROOT, file), 'utf8'), file).not.toMatch(/\bBuffer\b|\bprocess\.|node:/);
+    }
+  });
+
   it('queues are opened in one place, with their names and payloads from core', () => {
     const opening = ['server/src', 'workers/src', 'core/src'].flatMap((dir) =>
       fs
