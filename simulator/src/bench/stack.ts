@@ -135,7 +135,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
 }
 
-function run(
+export function run(
   entry: string,
   env: Record<string, string>,
   log: (line: string) => void,
@@ -152,7 +152,7 @@ function run(
   return child;
 }
 
-async function waitReady(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
+export async function waitReady(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${url}: the process exited with ${child.exitCode}`);
@@ -166,7 +166,7 @@ async function waitReady(url: string, child: ChildProcess, timeoutMs = 60_000): 
   throw new Error(`${url} not ready within ${timeoutMs} ms`);
 }
 
-async function stopProcess(child: ChildProcess): Promise<void> {
+export async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
