@@ -65,7 +65,7 @@ export type RacpCommand =
     }
   | { op: 'abort' };
 
-export function encodeRacpCommand(command: RacpCommand): Uint8Array {
+export function encodeRacpCommand(command: RacpCommand): Uint8Array<ArrayBuffer> {
   if (command.op === 'abort') return Uint8Array.of(RACP_OP_CODES.abort, RACP_OPERATORS.null);
   const opCode = RACP_OP_CODES[command.op];
   if (command.operator !== 'greater-or-equal') return Uint8Array.of(opCode, RACP_OPERATORS[command.operator]);

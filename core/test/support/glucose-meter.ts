@@ -121,7 +121,7 @@ class FieldWriter {
       .uint8(t.minutes, field)
       .uint8(t.seconds, field);
   }
-  done(): Uint8Array {
+  done(): Uint8Array<ArrayBuffer> {
     return Uint8Array.from(this.bytes);
   }
 }
@@ -170,7 +170,7 @@ export function sensorStatusBits(status: NonNullable<GlucoseMeasurementFields['s
   return bits;
 }
 
-export function encodeGlucoseMeasurement(fields: GlucoseMeasurementFields): Uint8Array {
+export function encodeGlucoseMeasurement(fields: GlucoseMeasurementFields): Uint8Array<ArrayBuffer> {
   const { concentration, sensorStatus } = fields;
   const hasOffset = fields.timeOffsetMinutes !== undefined && fields.timeOffsetMinutes !== null;
   let flags = fields.reservedFlags ?? 0;
@@ -241,7 +241,7 @@ export interface GlucoseMeasurementContextFields {
 
 const present = <T>(value: T | null | undefined): value is T => value !== undefined && value !== null;
 
-export function encodeGlucoseMeasurementContext(fields: GlucoseMeasurementContextFields): Uint8Array {
+export function encodeGlucoseMeasurementContext(fields: GlucoseMeasurementContextFields): Uint8Array<ArrayBuffer> {
   const { extendedFlags, carbohydrate, meal, testerHealth, exercise, medication, hba1cPercent } = fields;
   let flags = 0;
   if (present(carbohydrate)) flags |= CONTEXT_FLAGS.carbohydratePresent;
@@ -299,7 +299,7 @@ export function contextFieldsOf(c: GlucoseMeasurementContext): GlucoseMeasuremen
 
 export type GlucoseFeatureFields = (Partial<Record<GlucoseFeatureBit, boolean>> & { reservedBits?: number }) | number;
 
-export function encodeGlucoseFeature(features: GlucoseFeatureFields): Uint8Array {
+export function encodeGlucoseFeature(features: GlucoseFeatureFields): Uint8Array<ArrayBuffer> {
   let bits = typeof features === 'number' ? features : (features.reservedBits ?? 0);
   if (typeof features !== 'number') {
     GLUCOSE_FEATURE_BITS.forEach((name, bit) => {
@@ -326,7 +326,7 @@ function dayOfWeekOf(t: DateTime): number {
   return ((d.getUTCDay() + 6) % 7) + 1;
 }
 
-export function encodeCurrentTime(fields: CurrentTimeFields): Uint8Array {
+export function encodeCurrentTime(fields: CurrentTimeFields): Uint8Array<ArrayBuffer> {
   const writer = new FieldWriter().dateTime(fields.dateTime, 'dateTime');
   return writer
     .uint8(fields.dayOfWeekCode ?? dayOfWeekOf(fields.dateTime), 'day of week')
@@ -347,11 +347,11 @@ export interface StoredRecord {
 
 export interface RacpExchange {
   /** Glucose Measurement (0x2A18) and Glucose Measurement Context (0x2A34) values, in order. */
-  notifications: Uint8Array[];
+  notifications: Array<Uint8Array<ArrayBuffer>>;
   /** Which characteristic each notification is on, in the same order. */
   notifiedOn: Array<'measurement' | 'context'>;
   /** The Record Access Control Point indication; null when the connection was lost first. */
-  indication: Uint8Array | null;
+  indication: Uint8Array<ArrayBuffer> | null;
   /** The transfer was cut (see `loseConnectionAfter`): no indication came. */
   connectionLost: boolean;
 }
@@ -406,7 +406,7 @@ export class EmulatedGlucoseMeter {
     this.cutAfter = records;
   }
 
-  featureBytes(): Uint8Array {
+  featureBytes(): Uint8Array<ArrayBuffer> {
     return encodeGlucoseFeature(this.features);
   }
 
@@ -414,13 +414,13 @@ export class EmulatedGlucoseMeter {
     return this.clock !== undefined;
   }
 
-  currentTimeBytes(): Uint8Array {
+  currentTimeBytes(): Uint8Array<ArrayBuffer> {
     if (this.clock === undefined) throw new Error('this meter has no Current Time Service');
     return encodeCurrentTime(this.clock);
   }
 
   /** The Serial Number String (UTF-8). */
-  serialNumberBytes(): Uint8Array {
+  serialNumberBytes(): Uint8Array<ArrayBuffer> {
     return new TextEncoder().encode(this.serialNumber);
   }
 
@@ -516,7 +516,7 @@ export class EmulatedGlucoseMeter {
   }
 }
 
-function responseCode(requestOpCode: number, code: RacpResponseCode): Uint8Array {
+function responseCode(requestOpCode: number, code: RacpResponseCode): Uint8Array<ArrayBuffer> {
   return Uint8Array.of(
     RACP_OP_CODES['response-code'],
     RACP_OPERATORS.null,
