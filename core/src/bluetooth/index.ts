@@ -15,3 +15,4 @@ export * from './glucose-context.ts';
 export * from './glucose-feature.ts';
 export * from './racp.ts';
 export * from './device-reading.ts';
+export * from './records.ts';

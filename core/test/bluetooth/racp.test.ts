@@ -8,6 +8,7 @@ import {
   decodeRacpResponse,
   encodeRacpCommand,
   GlucoseDecodeError,
+  GlucoseRecordCollector,
   RACP_RESPONSE_CODES,
   type RacpResponse,
 } from '../../src/bluetooth/index.ts';
@@ -256,5 +257,63 @@ describe('EmulatedGlucoseMeter', () => {
     expect(decodeGlucoseFeature(asDataView(noClock.featureBytes())).multipleBond).toBe(false);
     m.addRecord({ measurement: { sequence: 15, baseTime: at(30, 9), concentration: { value: 0.006, unit: 'mol/L' } } });
     expect(decode(m.handleRacpWrite(countFrom(15)).indication)).toEqual({ kind: 'number-of-records', count: 1 });
+  });
+});
+
+describe('GlucoseRecordCollector', () => {
+  /** Feeds an exchange's notifications to a collector, as the page's characteristic listeners do. */
+  function feed(collector: GlucoseRecordCollector, exchange: RacpExchange): void {
+    exchange.notifications.forEach((value, i) => {
+      if (exchange.notifiedOn[i] === 'measurement') collector.addMeasurement(asDataView(value));
+      else collector.addContext(asDataView(value));
+    });
+  }
+
+  it('pairs each context with its measurement and resumes a cut transfer without loss or repeat', () => {
+    for (let cutAfter = 0; cutAfter <= 5; cutAfter++) {
+      const m = meter();
+      const collector = new GlucoseRecordCollector();
+      expect(collector.resumeCommand()).toEqual({ op: 'report-stored-records', operator: 'all' });
+      m.loseConnectionAfter(cutAfter);
+      feed(collector, m.handleRacpWrite(encodeRacpCommand(collector.resumeCommand())));
+      const rest = m.handleRacpWrite(encodeRacpCommand(collector.resumeCommand()));
+      feed(collector, rest);
+      const records = collector.records();
+      expect(records.map((r) => r.measurement.sequence)).toEqual([10, 11, 12, 13, 14]);
+      expect(records.map((r) => r.context?.meal ?? null)).toEqual([null, 'preprandial', null, 'preprandial', null]);
+      const outcome = decode(rest.indication);
+      expect(outcome.kind === 'response-code' && outcome.responseCode).toBe(
+        cutAfter >= 5 ? 'no records found' : 'success',
+      );
+    }
+  });
+
+  it('asks again for a last measurement whose context the cut lost', () => {
+    const m = meter();
+    const collector = new GlucoseRecordCollector();
+    const all = m.handleRacpWrite(report('all'));
+    // The link drops between measurement 11 and its context.
+    feed(collector, { ...all, notifications: all.notifications.slice(0, 2), notifiedOn: all.notifiedOn.slice(0, 2) });
+    expect(collector.resumeCommand()).toEqual({
+      op: 'report-stored-records',
+      operator: 'greater-or-equal',
+      sequence: 11,
+    });
+    feed(collector, m.handleRacpWrite(encodeRacpCommand(collector.resumeCommand())));
+    expect(collector.records().map((r) => [r.measurement.sequence, r.context?.sequence])).toEqual([
+      [10, undefined],
+      [11, 11],
+      [12, undefined],
+      [13, 13],
+      [14, undefined],
+    ]);
+    expect(collector.size).toBe(5);
+  });
+
+  it('drops a context whose measurement never came', () => {
+    const collector = new GlucoseRecordCollector();
+    const exchange = meter().handleRacpWrite(report('all'));
+    expect(collector.addContext(asDataView(exchange.notifications[2]!))).toBeNull();
+    expect(collector.records()).toEqual([]);
   });
 });
