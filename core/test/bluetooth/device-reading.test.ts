@@ -19,7 +19,9 @@ import {
   type GlucoseMeasurementContextFields,
   type GlucoseMeasurementFields,
 } from '../support/glucose-meter.ts';
-import { contextFields, measurementFields } from './arbitraries.ts';
+import { contextFields, dateTime, measurementFields } from './arbitraries.ts';
+
+const nibble = fc.integer({ min: 0, max: 15 });
 
 const STOCKHOLM = { timeZone: 'Europe/Stockholm' };
 
@@ -235,18 +237,62 @@ describe('toDeviceReading', () => {
 
   it('gives only readings that pass the device reading validation of core/src/wire, whatever the record', () => {
     const zones = fc.constantFrom('Europe/Stockholm', 'America/New_York', 'Asia/Kolkata', 'Australia/Lord_Howe', 'UTC');
+    // Mostly what meters send (a value in range, LO/HI, a warning), and anything at all besides.
+    const mantissaOf = (min: number, max: number, exponent: number) =>
+      fc.integer({ min, max }).map((mantissa) => ({ mantissa, exponent }));
+    const records = fc.record({
+      sequence: fc.integer({ min: 0, max: 0xffff }),
+      baseTime: fc.oneof(
+        fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2099, 11, 31) }).map((ms) => {
+          const d = new Date(ms);
+          return time(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes());
+        }),
+        dateTime,
+      ),
+      timeOffsetMinutes: fc.option(
+        fc.oneof(fc.integer({ min: -1440, max: 1440 }), fc.integer({ min: -0x8000, max: 0x7fff })),
+      ),
+      concentration: fc.option(
+        fc.oneof(
+          fc.record({
+            value: mantissaOf(0, 600, -4),
+            unit: fc.constant('mol/L' as const),
+            sampleType: nibble,
+            sampleLocation: nibble,
+          }),
+          fc.record({
+            value: mantissaOf(0, 1000, -5),
+            unit: fc.constant('kg/L' as const),
+            sampleType: nibble,
+            sampleLocation: nibble,
+          }),
+          measurementFields.map((f) => f.concentration).filter((c) => c !== null && c !== undefined),
+        ),
+        { freq: 10 },
+      ),
+      sensorStatus: fc.option(
+        fc.oneof(
+          fc.constantFrom(0, 1 << 0, 1 << 5, 1 << 6, 1 << 11, (1 << 0) | (1 << 6), 1 << 3),
+          fc.integer({ min: 0, max: 0xffff }),
+        ),
+      ),
+    });
+    let readings = 0;
+    const runs = 1000;
     fc.assert(
-      fc.property(measurementFields, fc.option(contextFields), zones, (fields, contextOf, timeZone) => {
-        const m = measurement(fields);
+      fc.property(records, fc.option(contextFields), zones, (fields, contextOf, timeZone) => {
+        const m = measurement(fields as GlucoseMeasurementFields);
         const c = contextOf === null ? undefined : context({ ...contextOf, sequence: m.sequence });
         const r = toDeviceReading(m, c, { timeZone });
         if (!r.ok) return;
+        readings++;
         const verdict = validate(r.reading);
         expect(verdict.rejected).toEqual([]);
         expect(verdict.accepted[0]!.reading).toEqual({ ...r.reading, measuredAt: new Date(r.reading.measuredAt) });
       }),
-      { numRuns: 500 },
+      { numRuns: runs },
     );
+    expect(readings).toBeGreaterThan(runs / 10); // the property was tried on readings, not only on refusals
   });
 
   it('turns plausible meter results into valid readings of the right value, kind and meal', () => {
