@@ -142,7 +142,12 @@ export interface BoardFilter {
   label: string;
   /** Text in the name or a label, ignoring case and accents; '' for any. */
   text: string;
+  /** The responsible physician's user id, PHYSICIAN_NONE for patients without one; '' or absent for any. */
+  physician?: string;
 }
+
+/** The physician filter's value for patients without a responsible physician. */
+export const PHYSICIAN_NONE = 'none';
 
 const fold = (text: string): string =>
   text
@@ -150,8 +155,15 @@ const fold = (text: string): string =>
     .replace(/\p{Diacritic}/gu, '')
     .toLocaleLowerCase();
 
-export function matchesFilter(row: Pick<BoardPatientView, 'name' | 'labels'>, filter: BoardFilter): boolean {
+export function matchesFilter(
+  row: Pick<BoardPatientView, 'name' | 'labels'> & Partial<Pick<BoardPatientView, 'responsiblePhysician'>>,
+  filter: BoardFilter,
+): boolean {
   if (filter.label && !row.labels.includes(filter.label)) return false;
+  if (filter.physician) {
+    const id = row.responsiblePhysician?.id ?? null;
+    if (filter.physician === PHYSICIAN_NONE ? id !== null : id !== filter.physician) return false;
+  }
   const wanted = fold(filter.text.trim());
   if (!wanted) return true;
   return fold(row.name).includes(wanted) || row.labels.some((label) => fold(label).includes(wanted));
@@ -160,4 +172,15 @@ export function matchesFilter(row: Pick<BoardPatientView, 'name' | 'labels'>, fi
 /** Every label on the board, sorted. */
 export function labelsOf(rows: readonly Pick<BoardPatientView, 'labels'>[], locale: string): string[] {
   return [...new Set(rows.flatMap((r) => r.labels))].sort(new Intl.Collator(locale).compare);
+}
+
+/** Every responsible physician on the board, by name. */
+export function physiciansOf(
+  rows: readonly Pick<BoardPatientView, 'responsiblePhysician'>[],
+  locale: string,
+): Array<{ id: string; name: string }> {
+  const byId = new Map<string, string>();
+  for (const r of rows) if (r.responsiblePhysician) byId.set(r.responsiblePhysician.id, r.responsiblePhysician.name);
+  const collator = new Intl.Collator(locale);
+  return [...byId].map(([id, name]) => ({ id, name })).sort((a, b) => collator.compare(a.name, b.name));
 }
