@@ -69,6 +69,26 @@ describe('decodeGlucoseMeasurement (0x2A18)', () => {
     expect(Object.entries(m.sensorStatus!).filter(([, v]) => v === true)).toHaveLength(2);
   });
 
+  it('agrees with the record of Nordic Semiconductor’s Android GLS parser test (every flag set)', () => {
+    const m = decodeGlucoseMeasurement(
+      view(0x1f, 0x02, 0x00, 0xe4, 0x07, 0x05, 0x15, 0x0a, 0x1e, 0x2d, 0x00, 0x00, 0x51, 0x00, 0x14, 0x06, 0x00),
+    );
+    expect(m).toMatchObject({
+      sequence: 2,
+      baseTime: { year: 2020, month: 5, day: 21, hours: 10, minutes: 30, seconds: 45 },
+      timeOffsetMinutes: 0,
+      concentration: { value: { kind: 'number', value: 81 }, unit: 'mol/L' },
+      sampleType: 'venous plasma', // 4, the low nibble of 0x14
+      sampleLocation: 'finger', // 1, the high nibble
+      contextFollows: true,
+    });
+    expect(m.sensorStatus).toMatchObject({
+      sensorMalfunction: true,
+      sampleSizeInsufficient: true,
+      deviceBatteryLow: false,
+    });
+  });
+
   it('reads the shortest record: flags, sequence and base time only; mol/L, control solution, context', () => {
     const minimal = decodeGlucoseMeasurement(view(0x00, 0x01, 0x00, 0xea, 0x07, 0x0c, 0x03, 0x17, 0x3b, 0x3b));
     expect(minimal).toMatchObject({ sequence: 1, timeOffsetMinutes: null, concentration: null });
