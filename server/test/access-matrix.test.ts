@@ -106,6 +106,7 @@ const towardsTeamB: Record<string, (b: TeamFixture, a: TeamFixture) => Request> 
   }),
   'GET /api/alerts': (b) => ({ path: `/api/alerts?teamId=${b.teamId}` }),
   'GET /api/board': (b) => ({ path: `/api/board?teamId=${b.teamId}` }),
+  'GET /api/teams/:teamId/report': (b) => ({ path: `/api/teams/${b.teamId}/report?format=csv` }),
   'GET /api/alerts/:id': () => ({ path: `/api/alerts/${bAlertId}` }),
   'POST /api/alerts/:id/ack': () => ({ path: `/api/alerts/${bAlertId}/ack`, body: { action: 'phone' } }),
   'POST /api/alerts/:id/resolve': () => ({ path: `/api/alerts/${bAlertId}/resolve`, body: {} }),
