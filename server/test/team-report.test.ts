@@ -25,14 +25,18 @@ describe.each(BACKENDS)('the team report on the %s backend', (backend) => {
   let sys: Client;
   let A: TeamFixture;
   let B: TeamFixture;
-  /**
-   * The moment the seeded readings are counted back from; the report's period is [T - 120 min,
-   * T + 20 min): 28 five-minute slots, and a CGM read a minute before T is still within its 30
-   * no-data minutes at the end.
-   */
+  /** The moment the seeded readings are counted back from. */
   let T = 0;
   const at = (minutes: number) => new Date(T + minutes * MINUTE).toISOString();
-  const period = () => `from=${encodeURIComponent(at(-120))}&to=${encodeURIComponent(at(20))}`;
+  /**
+   * The report's period: the 150 minutes up to a moment after the alerts were opened and taken (a
+   * period cannot end in the future): 30 five-minute slots, and a CGM read a minute before T is
+   * still within its 30 no-data minutes at the end.
+   */
+  let END = 0;
+  const FROM = () => new Date(END - 150 * MINUTE).toISOString();
+  const TO = () => new Date(END).toISOString();
+  const period = () => `from=${encodeURIComponent(FROM())}&to=${encodeURIComponent(TO())}`;
   let seq = 1;
   let physicianA: string;
   let physicianB: string;
@@ -109,7 +113,7 @@ describe.each(BACKENDS)('the team report on the %s backend', (backend) => {
     }
 
     // P2 (no label, physician A): a CGM at 6.0 every 5 minutes for the last two hours: 24 of the
-    // period's 28 slots.
+    // period's 30 slots.
     const p2 = await A.admin.post('/api/patients', { name: 'Sensorbärare', teamId: A.teamId });
     P2 = p2.body.id;
     expect((await setPhysician(A.admin, P2, physicianA)).status).toBe(200);
@@ -139,6 +143,7 @@ describe.each(BACKENDS)('the team report on the %s backend', (backend) => {
     expect(seen).toBe(expected);
     const critical = (await openAlerts(A.teamId)).find((a) => a.rule === 'urgent_low')!;
     expect((await A.nurse.post(`/api/alerts/${critical.id}/ack`, { action: 'phone' })).status).toBe(200);
+    END = Date.now();
   });
   afterAll(() => env?.stop());
 
@@ -146,13 +151,13 @@ describe.each(BACKENDS)('the team report on the %s backend', (backend) => {
     const answer = await A.nurse.get(`/api/teams/${A.teamId}/report?${period()}`);
     expect(answer.status).toBe(200);
     const r = answer.body;
-    expect(r.period).toEqual({ from: at(-120), to: at(20) });
-    expect(r.days).toBeCloseTo(140 / (24 * 60), 10);
+    expect(r.period).toEqual({ from: FROM(), to: TO() });
+    expect(r.days).toBeCloseTo(150 / (24 * 60), 10);
     expect(r.patients).toBe(4);
     expect(r.withPhysician).toBe(2); // P0 and P2; P3's physician left the team
     expect(r.labels).toEqual([{ label: 'säbo', patients: 3, withPhysician: 1 }]);
     // P0: 5 of 6 in range (tir met), 2.5 is 17 % very low (below not met), none above.
-    // P1: 6.0 and 14.5, 50 % in range and 50 % very high. P2: all 6.0 in 24 of the 28 slots.
+    // P1: 6.0 and 14.5, 50 % in range and 50 % very high. P2: all 6.0 in 24 of the 30 slots.
     expect(r.targets).toEqual({
       evaluated: 3,
       tirMet: 2,
@@ -196,7 +201,7 @@ describe.each(BACKENDS)('the team report on the %s backend', (backend) => {
       responsiblePhysician: { id: physicianA, name: 'Doktor Ansvarig', teamPhysician: true },
       met: { tir: true, below: true, above: true },
     });
-    expect(p2.dataSufficiency).toBeCloseTo((100 * 24) / 28, 10);
+    expect(p2.dataSufficiency).toBeCloseTo(80, 10);
     expect(r.followUp.find((p: { id: string }) => p.id === P3).responsiblePhysician).toMatchObject({
       id: formerPhysician,
       teamPhysician: false,
@@ -211,6 +216,14 @@ describe.each(BACKENDS)('the team report on the %s backend', (backend) => {
     expect(to).toBeGreaterThanOrEqual(before - 1000);
     expect(to - Date.parse(answer.body.period.from)).toBe(28 * DAY);
     expect(answer.body).toMatchObject({ patients: 4, withPhysician: 2, readings: { total: 33 } });
+    // A period that reaches into tomorrow ends now.
+    const tomorrow = new Date(Date.now() + DAY).toISOString().slice(0, 10);
+    const future = await A.admin.get(
+      `/api/teams/${A.teamId}/report?from=${encodeURIComponent(at(-300))}&to=${tomorrow}`,
+    );
+    expect(future.status).toBe(200);
+    expect(Date.parse(future.body.period.to)).toBeLessThanOrEqual(Date.now());
+    expect(Date.parse(future.body.period.to)).toBeGreaterThanOrEqual(before - 1000);
   });
 
   it('answers another team, an unknown team and a malformed id with 404', async () => {
@@ -223,6 +236,8 @@ describe.each(BACKENDS)('the team report on the %s backend', (backend) => {
 
   it('refuses a bad period with a code naming the field', async () => {
     const report = (query: string) => A.nurse.get(`/api/teams/${A.teamId}/report?${query}`);
+    const later = await report(`from=${new Date(Date.now() + 2 * DAY).toISOString().slice(0, 10)}`);
+    expect(later.body.error).toMatchObject({ code: 'PERIOD_REVERSED', field: 'to' });
     const reversed = await report('from=2026-03-10&to=2026-03-01');
     expect(reversed.status).toBe(400);
     expect(reversed.body.error).toMatchObject({ code: 'PERIOD_REVERSED', field: 'to' });
@@ -258,7 +273,7 @@ describe.each(BACKENDS)('the team report on the %s backend', (backend) => {
     const column = (name: (typeof TEAM_REPORT_CSV_COLUMNS)[number]) => p2[TEAM_REPORT_CSV_COLUMNS.indexOf(name)];
     expect(column('responsible_physician')).toBe('Doktor Ansvarig');
     expect(column('in_range_pct')).toBe('100');
-    expect(column('data_sufficiency_pct')).toBe('85.7');
+    expect(column('data_sufficiency_pct')).toBe('80');
     expect(column('sufficient_data')).toBe('yes');
     expect(column('follow_up')).toBe('rest');
   });
@@ -273,8 +288,8 @@ describe.each(BACKENDS)('the team report on the %s backend', (backend) => {
       );
       const read = events.find((e) => e.action === 'report.read' && e.detail.format === 'json');
       const exported = events.find((e) => e.action === 'report.export');
-      expect(read, patientId).toMatchObject({ teamId: A.teamId, detail: { from: at(-120), to: at(20) } });
-      expect(exported, patientId).toMatchObject({ teamId: A.teamId, detail: { format: 'csv', from: at(-120) } });
+      expect(read, patientId).toMatchObject({ teamId: A.teamId, detail: { from: FROM(), to: TO() } });
+      expect(exported, patientId).toMatchObject({ teamId: A.teamId, detail: { format: 'csv', from: FROM() } });
     }
     // Another team's refused read leaves nothing about A's patients.
     await B.admin.get(`/api/teams/${A.teamId}/report`);

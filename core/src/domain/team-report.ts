@@ -82,7 +82,10 @@ export function calendarDayIndex(day: string): number | null {
 /**
  * [from, to) of a report. A day as `from` starts at its Swedish midnight; a day as `to` is included
  * whole (the period ends at the next Swedish midnight), as a person picking "1-31 March" means.
- * Defaults: `to` now, `from` 28 days before `to`. At most 366 days (an hour more across a clock change).
+ * Defaults: `to` now, `from` 28 days before `to`. A period reaching past now ends now: the hours to
+ * come hold no readings yet, and would count against data sufficiency and "too little data" at the
+ * end (today, picked as the last day, is then counted up to now). At most 366 days (an hour more
+ * across a clock change).
  */
 export function resolveReportPeriod(
   given: { from?: PeriodBound; to?: PeriodBound },
@@ -94,10 +97,12 @@ export function resolveReportPeriod(
     if (index === null) throw new RangeError(`not a calendar day: ${bound.day}`);
     return new Date(swedishLocalTime(index + (end ? 1 : 0), 0));
   };
-  const to = given.to ? instantOf(given.to, true) : now;
+  const asked = given.to ? instantOf(given.to, true) : now;
+  const to = asked.getTime() > now.getTime() ? now : asked;
   const from = given.from ? instantOf(given.from, false) : new Date(to.getTime() - REPORT_DEFAULT_DAYS * DAY);
   if (from.getTime() >= to.getTime()) {
-    return { ok: false, error: { code: 'PERIOD_REVERSED', field: 'to', message: 'to must be after from' } };
+    const message = from.getTime() >= now.getTime() ? 'from must be before now' : 'to must be after from';
+    return { ok: false, error: { code: 'PERIOD_REVERSED', field: 'to', message } };
   }
   if (to.getTime() - from.getTime() > REPORT_MAX_DAYS * DAY + HOUR) {
     return {

@@ -57,7 +57,7 @@ function alert(over: Partial<ReportAlertFacts> & { patientId: string }): ReportA
 const doctor = (teamPhysician = true) => ({ id: '00000000-0000-4000-8000-0000000000d0', name: 'Dr', teamPhysician });
 
 describe('the team report period', () => {
-  const now = new Date('2026-06-15T10:00:00Z');
+  const now = new Date('2027-06-15T10:00:00Z');
 
   it('defaults to the last 28 days up to now', () => {
     expect(resolveReportPeriod({}, now)).toEqual({
@@ -71,6 +71,18 @@ describe('the team report period', () => {
     const r = resolveReportPeriod({ from: { day: '2026-03-01' }, to: { day: '2026-03-31' } }, now);
     // 1 March is CET (+01:00); 1 April is CEST (+02:00).
     expect(r).toEqual({ ok: true, from: new Date('2026-02-28T23:00:00Z'), to: new Date('2026-03-31T22:00:00Z') });
+  });
+
+  it('ends a period that reaches past now at now, and refuses one that starts later', () => {
+    expect(resolveReportPeriod({ from: { day: '2027-06-01' }, to: { day: '2027-06-15' } }, now)).toEqual({
+      ok: true,
+      from: new Date('2027-05-31T22:00:00Z'),
+      to: now,
+    });
+    expect(resolveReportPeriod({ from: { day: '2027-06-16' } }, now)).toMatchObject({
+      ok: false,
+      error: { code: 'PERIOD_REVERSED', message: 'from must be before now' },
+    });
   });
 
   it('refuses a reversed or empty period and one longer than 366 days, with their codes', () => {
@@ -99,6 +111,7 @@ describe('the team report period', () => {
         );
         if (r.ok) {
           expect(r.from.getTime()).toBeLessThan(r.to.getTime());
+          expect(r.to.getTime()).toBeLessThanOrEqual(now.getTime());
           expect(r.to.getTime() - r.from.getTime()).toBeLessThanOrEqual(366 * DAY + 3_600_000);
         } else {
           expect(['PERIOD_REVERSED', 'PERIOD_TOO_LONG']).toContain(r.error.code);
