@@ -71,6 +71,8 @@ export interface Device {
   tokenIssuedAt: string;
   revokedAt: string | null;
   pairedAt: string;
+  /** Set when the meter was replaced: it never sends again. */
+  retiredAt?: string | null;
 }
 
 // --- Routes -------------------------------------------------------------------------------------
