@@ -47,9 +47,17 @@ describe.each(BACKENDS)('seeding a region on %s', (backend) => {
   let anchor: Date;
   let readings: number;
   let teamIds: string[];
+  let indexesBefore: string[];
+  const indexesOf = async () =>
+    (
+      await db.pool.query<{ d: string }>(
+        `select indexdef as d from pg_indexes where schemaname = current_schema() and tablename = 'readings' order by 1`,
+      )
+    ).rows.map((r) => r.d);
 
   beforeAll(async () => {
     db = await openTestDatabase(backend);
+    indexesBefore = await indexesOf();
     teamIds = [];
     for (let t = 0; t < plan.teams; t++) teamIds.push((await createTeam(db.pool, { name: `Region ${t}` })).id);
     ({ anchor, readings } = await seedRegion(db.pool, plan, { seed: 'test', teamIds, now, log: () => undefined }));
@@ -90,6 +98,11 @@ describe.each(BACKENDS)('seeding a region on %s', (backend) => {
       expect(anchor.getTime() - row.newest.getTime()).toBeLessThanOrEqual(staleMs + 600_000);
       expect(anchor.getTime() - row.oldest.getTime()).toBeGreaterThan((days - 0.01) * DAY_MS - 3_600_000);
     });
+  });
+
+  it("leaves the readings' indexes as the migrations made them", async () => {
+    expect(indexesBefore.length).toBeGreaterThanOrEqual(2);
+    expect(await indexesOf()).toEqual(indexesBefore);
   });
 
   it('has each patient paired with a CGM, its last reading in the no-data state, and a summary a clinician would recognise', async () => {
