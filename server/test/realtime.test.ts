@@ -321,7 +321,14 @@ describe('/devices authentication', () => {
     await connected(socket);
     const [server] = await server1.realtime.io.of('/devices').in(`device:${d.deviceId}`).fetchSockets();
     expect(server?.id).toBe(socket.id);
-    expect(server?.data).toEqual({ deviceId: d.deviceId, kind: 'cgm', patientId: d.patientId, teamId: teamB });
+    // acceptsReadingsFrom null: a meter never lent keeps its whole memory (docs/follow-up.md, "Meters").
+    expect(server?.data).toEqual({
+      deviceId: d.deviceId,
+      kind: 'cgm',
+      patientId: d.patientId,
+      teamId: teamB,
+      acceptsReadingsFrom: null,
+    });
     await until(async () => {
       const row = await db.pool.query('select last_seen_at from devices where serial = $1', [d.deviceId]);
       return row.rows[0]?.last_seen_at instanceof Date;
