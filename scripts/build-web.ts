@@ -28,6 +28,7 @@ export const WEB_INPUTS = [
   'web/package.json',
   'core/src/domain',
   'core/src/wire',
+  'core/src/bluetooth',
   'core/package.json',
   'package-lock.json',
   'scripts/build-web.ts',

@@ -22,6 +22,8 @@ const config = {
     handler(warning);
   },
   kit: {
+    // The service worker (src/service-worker.ts) is registered by the meter pages only (docs/meters.md).
+    serviceWorker: { register: false },
     adapter: adapter({ pages: 'build', assets: 'build', fallback: 'index.html', precompress: false, strict: true }),
   },
 };

@@ -79,15 +79,3 @@ export async function highestStoredSeq(db: Db, deviceSerial: string): Promise<nu
   const seq = found.rows[0]?.seq ?? null;
   return seq === null ? null : Number(seq);
 }
-
-/** A meter as the meter page needs it: its patient and whether it may still send. */
-export async function meterPairing(
-  db: Db,
-  deviceSerial: string,
-): Promise<{ patientId: string; kind: string; revoked: boolean } | undefined> {
-  const found = await db.query<{ patientId: string; kind: string; revoked: boolean }>(
-    `select patient_id as "patientId", kind, revoked_at is not null as revoked from devices where serial = $1`,
-    [deviceSerial],
-  );
-  return found.rows[0];
-}

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { hashDeviceToken, newSecret } from '@glucoboard/core/platform';
 import {
+  deviceStanding,
   highestStoredSeq,
-  meterPairing,
   meterTransfersOfPatient,
   pairDevice,
   recordAudit,
@@ -59,7 +59,7 @@ export function meterRoutes(deps: ApiDependencies): RouteSpec[] {
 
   /** The meter as it stands for this patient; refusals a nurse can act on for anything else. */
   const meterFor = async (access: PatientAccess, user: SignedInUser, serial: string): Promise<MeterStatusView> => {
-    const pairing = await meterPairing(db, serial);
+    const pairing = await deviceStanding(db, serial);
     const canPair = user.sysadmin || access.role === 'admin';
     if (!pairing) return { serial, patientId: access.patientId, state: 'unpaired', canPair, highWaterSeq: null };
     if (pairing.patientId !== access.patientId)
@@ -69,7 +69,9 @@ export function meterRoutes(deps: ApiDependencies): RouteSpec[] {
         'this meter is paired with another patient; ask the team that lent it to pair it anew',
         'serial',
       );
-    if (pairing.revoked)
+    if (pairing.retiredAt)
+      throw new ApiError(409, 'METER_RETIRED', 'this meter was replaced and is retired for good', 'serial');
+    if (pairing.revokedAt)
       throw new ApiError(
         409,
         'METER_REVOKED',
@@ -104,7 +106,7 @@ export function meterRoutes(deps: ApiDependencies): RouteSpec[] {
       query: meterQuery,
       responses: {
         200: { description: 'The meter', schema: meterStatusView },
-        409: { description: 'METER_PAIRED_ELSEWHERE, METER_REVOKED or METER_NOT_BGM' },
+        409: { description: 'METER_PAIRED_ELSEWHERE, METER_RETIRED, METER_REVOKED or METER_NOT_BGM' },
       },
       async handle({ user, params, query, origin }) {
         const access = await patientAccess(db, user, params.id!, 'care');
@@ -126,7 +128,7 @@ export function meterRoutes(deps: ApiDependencies): RouteSpec[] {
           description: 'Paired; a token for a patient\'s phone is given by "new token" in the admin pages',
           schema: meterStatusView,
         },
-        409: { description: 'DEVICE_EXISTS: the serial is paired already' },
+        409: { description: 'DEVICE_EXISTS: the serial is paired already; DEVICE_RETIRED: it was replaced' },
       },
       async handle({ user, params, body, origin }) {
         const access = await patientAccess(db, user, params.id!, 'admin');
@@ -140,10 +142,14 @@ export function meterRoutes(deps: ApiDependencies): RouteSpec[] {
             patientId: access.patientId,
             tokenHash: await hashDeviceToken(token),
             nightscout: await nightscoutDigests(db, token),
+            pairedBy: user.userId,
           });
         } catch (err) {
-          if ((err as { code?: string }).code === '23505')
+          if ((err as { code?: string }).code === '23505') {
+            if ((await deviceStanding(db, body.serial))?.retiredAt)
+              throw new ApiError(409, 'DEVICE_RETIRED', 'this meter was replaced and is retired for good', 'serial');
             throw new ApiError(409, 'DEVICE_EXISTS', 'a device with that serial is paired already', 'serial');
+          }
           throw err;
         }
         await recordPatientEvent(db, 'device.pair', user.userId, access, origin, {
@@ -165,7 +171,7 @@ export function meterRoutes(deps: ApiDependencies): RouteSpec[] {
       body: meterReadingsBody,
       responses: {
         200: { description: 'Stored (see accepted, duplicates, rejected), as the device ack', schema: ackView },
-        409: { description: 'METER_UNPAIRED, METER_PAIRED_ELSEWHERE, METER_REVOKED or METER_NOT_BGM' },
+        409: { description: 'METER_UNPAIRED, METER_PAIRED_ELSEWHERE, METER_RETIRED, METER_REVOKED or METER_NOT_BGM' },
         413: { description: 'BATCH_TOO_LARGE' },
         503: { description: 'OVERLOADED or UNAVAILABLE: send again later' },
       },

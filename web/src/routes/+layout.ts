@@ -7,7 +7,8 @@ export const ssr = false;
 export const prerender = false;
 
 /** Pages anyone may open; everything else needs a session (GET /api/me). */
-const PUBLIC = new Set(['/login']);
+// The meter pages: a patient's paired phone reads and sends with the meter's credential, no account.
+const PUBLIC = new Set(['/login', '/meter', '/meter/pair']);
 
 /**
  * The route guard. It asks the server on every navigation, so an ended session sends the user to

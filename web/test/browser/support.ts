@@ -27,6 +27,7 @@ const SOURCES = [
   'web/package.json',
   'core/src/domain',
   'core/src/wire',
+  'core/src/bluetooth',
 ].map((p) => path.join(ROOT, p));
 
 function newestMtime(target: string): number {
@@ -57,14 +58,18 @@ export async function ensureWebBuild(): Promise<void> {
 }
 
 /** Debian's Chromium; a missing browser fails the run with what to install (it is never skipped). */
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(options: { webBluetooth?: boolean } = {}): Promise<Browser> {
   if (!fs.existsSync(CHROMIUM)) {
     throw new Error(
       `The browser tests need Chromium at ${CHROMIUM}: install it with \`apt-get install -y chromium\` ` +
         '(they use the system browser and never download one).',
     );
   }
-  return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  // Web Bluetooth (the meter page's tests, with an emulated adapter): experimental on Linux.
+  const bluetooth = options.webBluetooth
+    ? ['--enable-experimental-web-platform-features', '--enable-features=WebBluetooth']
+    : [];
+  return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', ...bluetooth] });
 }
 
 /** The app's own text (Swedish, its default language), so the tests follow its wording. */
@@ -131,8 +136,8 @@ export interface BrowserTest {
 }
 
 /** What every browser test starts from: Chromium, the built app, a real system and its sysadmin. */
-export async function startBrowserTest(): Promise<BrowserTest> {
-  const browser = await launchChromium();
+export async function startBrowserTest(options: { webBluetooth?: boolean } = {}): Promise<BrowserTest> {
+  const browser = await launchChromium(options);
   await ensureWebBuild();
   const env = await startTestSystem('postgres');
   const sys = await env.client().login(ADMIN.email, ADMIN.password);
