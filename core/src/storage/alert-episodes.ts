@@ -294,7 +294,11 @@ export async function recordNewestReadings(client: pg.PoolClient, newest: readon
 export interface NoDataCandidate {
   patientId: string;
   teamId: string;
-  /** The newest reading, or the first pairing for a meter that never sent one. */
+  /**
+   * The newest reading, or the first pairing for a meter that never sent one. A lent meter counts
+   * from when this patient got it (its open assignment, migration 016), not from its first pairing,
+   * so a loan does not raise no_data on the new patient at once.
+   */
   since: Date;
 }
 
@@ -303,8 +307,11 @@ export async function noDataCandidates(db: Queryable): Promise<NoDataCandidate[]
     `select p.id as "patientId", p.team_id as "teamId", coalesce(s.last_reading_at, d.paired_at) as since
      from patients p
      join lateral (
-       select min(created_at) as paired_at, count(*) as paired
-       from devices where patient_id = p.id and revoked_at is null
+       select min(coalesce(
+                (select a.started_at from device_assignments a where a.serial = dv.serial and a.ended_at is null),
+                dv.created_at)) as paired_at,
+              count(*) as paired
+       from devices dv where dv.patient_id = p.id and dv.revoked_at is null
      ) d on d.paired > 0
      left join patient_reading_state s on s.patient_id = p.id
      where not exists (select 1 from alerts a where a.patient_id = p.id and a.rule = 'no_data' and a.state <> 'resolved')`,

@@ -13,6 +13,7 @@ import {
   lendDevice,
   listMigrations,
   migrate,
+  noDataCandidates,
   openDatabase,
   pairDevice,
   readingsAcceptedFrom,
@@ -80,6 +81,10 @@ describe.each(BACKENDS)('meter history on the %s backend', (backend) => {
     expect(credential).toMatchObject({ patientId: second.id, tokenHash: 'h2' });
     expect(credential!.acceptsReadingsFrom?.getTime()).toBe(lent.startedAt.getTime());
     expect((await readingsAcceptedFrom(db.pool, 'm1'))?.getTime()).toBe(lent.startedAt.getTime());
+    // The new patient's no-data clock starts at the loan, not at the meter's first pairing.
+    const candidates = await noDataCandidates(db.pool);
+    expect(candidates.find((c) => c.patientId === second.id)?.since.getTime()).toBe(lent.startedAt.getTime());
+    expect(candidates.find((c) => c.patientId === first.id)).toBeUndefined();
     await expect(
       lendDevice(db.pool, { serial: 'm1', patientId: second.id, by: nurse.id, tokenHash: 'h' }),
     ).rejects.toEqual(new DeviceChangeRefused('same_patient'));
