@@ -82,6 +82,11 @@ export class BluetoothLab {
     });
   }
 
+  /** The phone's Bluetooth: on, off (the browser's chooser then says so) or absent. */
+  async setState(state: 'powered-on' | 'powered-off' | 'absent'): Promise<void> {
+    await this.cdp.send('BluetoothEmulation.setSimulatedCentralState', { state });
+  }
+
   static async open(browser: Browser): Promise<BluetoothLab> {
     const cdp = await browser.newBrowserCDPSession();
     await cdp.send('BluetoothEmulation.enable', { state: 'powered-on', leSupported: true });
@@ -95,6 +100,8 @@ export class BluetoothLab {
     name: string,
     /** Device Information's System ID (0x2A23), when the meter has one. */
     systemId?: Uint8Array,
+    /** false: advertises the Glucose Service but has none (a device that is no glucose meter). */
+    glucoseService = true,
   ): Promise<EmulatedPeripheral> {
     await this.cdp.send('BluetoothEmulation.simulatePreconnectedPeripheral', {
       address,
@@ -102,7 +109,7 @@ export class BluetoothLab {
       manufacturerData: [{ key: 0x0168, data: b64(Uint8Array.of(1, 2)) }],
       knownServiceUuids: [GLUCOSE_SERVICE],
     });
-    const peripheral = new EmulatedPeripheral(this, meter, address, name, systemId);
+    const peripheral = new EmulatedPeripheral(this, meter, address, name, systemId, glucoseService);
     await peripheral.build();
     this.peripherals.set(address, peripheral);
     return peripheral;
@@ -163,6 +170,7 @@ export class EmulatedPeripheral {
     /** Distinct per meter: how a page holding several finds this one among its devices. */
     readonly name: string,
     readonly systemId?: Uint8Array,
+    readonly glucoseService = true,
   ) {}
 
   /** The GATT table: Glucose Service, Device Information, and Current Time when the meter has a clock. */
@@ -193,10 +201,12 @@ export class EmulatedPeripheral {
       this.ids.set(role, characteristicId);
     };
     // `read` on the notifying ones only carries the test's notifications (see the module comment).
-    await add('measurement', { notify: true, read: true }, true);
-    await add('context', { notify: true, read: true }, true);
-    await add('feature', { read: true }, false);
-    await add('racp', { write: true, indicate: true, read: true }, true);
+    if (this.glucoseService) {
+      await add('measurement', { notify: true, read: true }, true);
+      await add('context', { notify: true, read: true }, true);
+      await add('feature', { read: true }, false);
+      await add('racp', { write: true, indicate: true, read: true }, true);
+    }
     // The Serial Number String too, though Web Bluetooth never lets a page read it (GATT blocklist).
     await add('serial', { read: true }, false);
     if (this.systemId) await add('systemId', { read: true }, false);

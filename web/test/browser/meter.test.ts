@@ -228,17 +228,50 @@ describe('the meter page reads a Bluetooth glucose meter (issue 14)', () => {
     expect(offline).toEqual([expect.objectContaining({ accepted: 2, duplicates: 0 })]);
   });
 
-  it('says what to do when no meter is picked', async () => {
+  it('says what to do when no meter is picked, Bluetooth is off, or the device is no glucose meter', async () => {
+    const problem = () => nurse.page.getByTestId('meter-problem').textContent();
     chosen = () => 'cancel';
     try {
       await openMeterPage(nurse);
       await readMeter(nurse);
-      await expect
-        .poll(() => nurse.page.getByTestId('meter-problem').textContent(), EVENTUALLY)
-        .toBe(t('meter.error.cancelled'));
+      await expect.poll(problem, EVENTUALLY).toBe(t('meter.error.cancelled'));
+
+      // No Bluetooth on the phone: the browser says it has none (getAvailability), the page says what to do.
+      await lab.setState('absent');
+      await openMeterPage(nurse);
+      await readMeter(nurse);
+      await expect.poll(problem, EVENTUALLY).toBe(t('meter.error.bluetooth-off'));
+      await lab.setState('powered-on');
+
+      const scale = await lab.addMeter(
+        new EmulatedGlucoseMeter({ serialNumber: 'SCALE-1' }),
+        '09:00:00:00:00:03',
+        'Bathroom scale',
+        undefined,
+        false,
+      );
+      chosen = () => scale;
+      await openMeterPage(nurse);
+      await readMeter(nurse);
+      await expect.poll(problem, EVENTUALLY).toBe(t('meter.error.no-glucose-service'));
     } finally {
+      await lab.setState('powered-on');
       chosen = () => contour;
     }
+  });
+
+  it('names the browsers that can read a meter where this one cannot (Safari, Firefox)', async () => {
+    const safari = await openTab(browser);
+    // As in a browser without Web Bluetooth: navigator.bluetooth is not there.
+    await safari.context.addInitScript(() => {
+      Reflect.deleteProperty(Navigator.prototype, 'bluetooth');
+    });
+    await signIn(safari, base, 'nurse@meter-visits.example.se', PASSWORD);
+    await safari.page.goto(`${base}/meter`);
+    await safari.page.getByRole('heading', { level: 1, name: t('meter.heading') }).waitFor();
+    expect(await safari.page.getByTestId('meter-problem').textContent()).toBe(t('meter.error.unsupported'));
+    expect(await safari.page.getByRole('button', { name: t('meter.read') }).count()).toBe(0);
+    await safari.context.close();
   });
 
   it("pairs a patient's phone with a link from the admin pages; it reads and sends without an account", async () => {

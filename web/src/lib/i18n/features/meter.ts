@@ -84,9 +84,10 @@ export const sv = {
 
   'meter.error.unsupported':
     'Den här webbläsaren kan inte läsa Bluetooth-mätare. Använd Chrome, Edge, Opera eller Samsung Internet på Android, eller Chrome eller Edge på en dator. Safari (iPhone, iPad, Mac) och Firefox kan inte.',
-  'meter.error.bluetooth-off': 'Bluetooth är avstängt. Slå på Bluetooth i telefonens inställningar och försök igen.',
+  'meter.error.bluetooth-off':
+    'Bluetooth är avstängt eller saknas. Slå på Bluetooth i telefonens inställningar och försök igen.',
   'meter.error.cancelled':
-    'Ingen mätare valdes. Sätt mätaren i parkopplingsläge (oftast: håll in knappen tills Bluetooth-symbolen blinkar) och tryck på Läs mätare igen.',
+    'Ingen mätare valdes. Kontrollera att Bluetooth är på i telefonen, sätt mätaren i parkopplingsläge (oftast: håll in knappen tills Bluetooth-symbolen blinkar) och tryck på Läs mätare igen.',
   'meter.error.not-allowed':
     'Webbläsaren tillät inte Bluetooth här. Öppna sidan direkt (inte i en annan app) och försök igen.',
   'meter.error.connect-failed':
@@ -220,9 +221,9 @@ export const en: Record<keyof typeof sv, string> = {
 
   'meter.error.unsupported':
     'This browser cannot read Bluetooth meters. Use Chrome, Edge, Opera or Samsung Internet on Android, or Chrome or Edge on a computer. Safari (iPhone, iPad, Mac) and Firefox cannot.',
-  'meter.error.bluetooth-off': "Bluetooth is off. Turn Bluetooth on in the phone's settings and try again.",
+  'meter.error.bluetooth-off': "Bluetooth is off or missing. Turn Bluetooth on in the phone's settings and try again.",
   'meter.error.cancelled':
-    'No meter was picked. Put the meter in pairing mode (usually: hold the button until the Bluetooth symbol blinks) and press Read meter again.',
+    "No meter was picked. Check that the phone's Bluetooth is on, put the meter in pairing mode (usually: hold the button until the Bluetooth symbol blinks) and press Read meter again.",
   'meter.error.not-allowed':
     'The browser did not allow Bluetooth here. Open the page directly (not inside another app) and try again.',
   'meter.error.connect-failed':
