@@ -55,6 +55,16 @@ const towardsTeamB: Record<string, (b: TeamFixture, a: TeamFixture) => Request> 
   'DELETE /api/patients/:id/followers/:followerId': (b) => ({
     path: `/api/patients/${b.patientId}/followers/${bFollowerId}`,
   }),
+  'GET /api/patients/:id/meter': (b) => ({ path: `/api/patients/${b.patientId}/meter?serial=METER-X1` }),
+  'POST /api/patients/:id/meter/pair': (b) => ({
+    path: `/api/patients/${b.patientId}/meter/pair`,
+    body: { serial: 'METER-X1' },
+  }),
+  'POST /api/patients/:id/meter/readings': (b) => ({
+    path: `/api/patients/${b.patientId}/meter/readings`,
+    body: { serial: b.deviceId, readings: [{ seq: 1, measuredAt: new Date().toISOString(), mmol: 5.5 }] },
+  }),
+  'GET /api/patients/:id/meter/transfers': (b) => ({ path: `/api/patients/${b.patientId}/meter/transfers` }),
   'POST /api/patients/:id/readings': (b) => ({
     path: `/api/patients/${b.patientId}/readings`,
     body: { measuredAt: new Date().toISOString(), mmol: 5.5 },
@@ -121,6 +131,8 @@ const towardsTeamB: Record<string, (b: TeamFixture, a: TeamFixture) => Request> 
  * gateway, the device: its readings go to its own patient). */
 const callerScoped = [
   'POST /api/devices/readings',
+  // The calling device's own high-water mark (its credential names it; no team object).
+  'GET /api/devices/me/high-water',
   'POST /api/auth/login',
   'POST /api/auth/logout',
   'GET /api/me',
