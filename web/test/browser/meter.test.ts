@@ -127,7 +127,7 @@ describe('the meter page reads a Bluetooth glucose meter (issue 14)', () => {
       { seq: 6, mmol: 7.1, flag: null, kind: 'bgm', meal: 'before', source: 'device' },
     ]);
     const shown = await admin.page.locator('.results').textContent();
-    for (const text of [t('meter.value.control', { mmol: '5.5' }), t('meter.value.lo'), t('meter.value.hi')])
+    for (const text of [t('meter.value.control', { mmol: '5,5' }), t('meter.value.lo'), t('meter.value.hi')])
       expect(shown).toContain(text);
     expect(await admin.page.getByTestId('meter-clock').textContent()).toContain(
       t('meter.clockDriftBehind', { minutes: 7 }),

@@ -61,10 +61,13 @@ export function statusMessage(result: ReadingResult): Message {
 }
 
 /** How the value reads: control solution, LO and HI as such, else the number (mmol/L). */
-export function valueMessage(reading: DeviceReadingOut): Message {
+export function valueMessage(
+  reading: DeviceReadingOut,
+  format: (mmol: number) => string = (mmol) => mmol.toFixed(1),
+): Message {
   if (reading.flag === 'LO') return { key: reading.kind === 'control' ? 'meter.value.controlLo' : 'meter.value.lo' };
   if (reading.flag === 'HI') return { key: reading.kind === 'control' ? 'meter.value.controlHi' : 'meter.value.hi' };
-  const mmol = reading.mmol === null ? '' : reading.mmol.toFixed(1);
+  const mmol = reading.mmol === null ? '' : format(reading.mmol);
   return { key: reading.kind === 'control' ? 'meter.value.control' : 'meter.value.mmol', params: { mmol } };
 }
 
