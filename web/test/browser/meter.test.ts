@@ -320,8 +320,21 @@ describe('the meter page reads a Bluetooth glucose meter (issue 14)', () => {
     ]);
     expect(requested.some((u) => u.includes(token))).toBe(false);
 
+    // Installed as a web app: the manifest starts at /meter, and the page opens without coverage.
+    const manifest = await phone.page.request.get(`${base}/manifest.webmanifest`);
+    expect(manifest.ok()).toBe(true);
+    expect(await manifest.json()).toMatchObject({ start_url: '/meter', display: 'standalone' });
+    await phone.page.evaluate(async () => {
+      await navigator.serviceWorker.ready;
+    });
+    await phone.context.setOffline(true);
+    await phone.page.reload();
+    await phone.page.getByRole('heading', { level: 1, name: t('meter.phone.heading') }).waitFor(EVENTUALLY);
+    await phone.context.setOffline(false);
+    await phone.page.reload();
+
     // Read again: the device's high-water mark says it has them all.
-    await phone.page.getByRole('button', { name: t('meter.readAgain') }).click();
+    await phone.page.getByRole('button', { name: t('meter.read') }).click();
     await phone.page.getByTestId('meter-nothing-new').waitFor(EVENTUALLY);
     expect(guide.racpWrites.at(-1)).toEqual([0x01, 0x03, 0x01, 42, 0]);
     expect(await stored(PHONE_SERIAL)).toHaveLength(2);
