@@ -6,7 +6,7 @@ import type { MeterFlag, ReadingSource } from '../domain/reading.ts';
 import type { AlertState } from '../wire/alerts.ts';
 
 /**
- * What a team's live board is made of, read for the whole team at once: five set-based queries
+ * What a team's live board is made of, read for the whole team at once: six set-based queries
  * whatever the number of patients (one per kind of data, never one per patient). The arithmetic
  * (shares, sufficiency, triage) is the domain's, in the caller; here only counting happens, next
  * to the data: 14 + 14 days of CGM for 200 patients is about 1.6 million rows, too many to ship.
@@ -126,8 +126,6 @@ const COUNTS = `
 select r.patient_id as "patientId",
        array[${periodCounts(true)}]::int[] as current,
        array[${periodCounts(false)}]::int[] as previous,
-       count(distinct date_bin($6::interval, r.measured_at, $3::timestamptz)) filter (where r.cur and r.kind = 'cgm')::int
-         as "cgmSlots",
        coalesce(bool_or(r.kind = 'cgm') filter (where r.cur), false) as "cgmSeen"
 from (
   select r.patient_id, r.measured_at, r.kind, r.measured_at >= $3::timestamptz as cur, ${BAND_INDEX} as rng
@@ -135,6 +133,21 @@ from (
   where r.patient_id = any($1::uuid[]) and r.measured_at >= $2::timestamptz and r.measured_at < $4::timestamptz and r.kind <> 'control'
 ) r
 group by r.patient_id`;
+
+/**
+ * Distinct CGM slots of the current period, apart from COUNTS on purpose (as in team-report.ts):
+ * a `count(distinct ...)` among COUNTS' aggregates makes PostgreSQL sort every reading of the
+ * team's 28 days; here the distinct is a hash aggregate over the current period's CGM alone.
+ */
+const CGM_SLOTS = `
+select s.patient_id as "patientId", count(*)::int as "cgmSlots"
+from (
+  select distinct r.patient_id, date_bin($4::interval, r.measured_at, $2::timestamptz)
+  from readings r
+  where r.patient_id = any($1::uuid[]) and r.measured_at >= $2::timestamptz and r.measured_at < $3::timestamptz
+    and r.kind = 'cgm'
+) s
+group by s.patient_id`;
 
 const SPARKLINE = `
 select r.patient_id as "patientId", date_bin($4::interval, r.measured_at, $2::timestamptz) as at,
@@ -254,7 +267,8 @@ export async function boardPatientsOf(
 
 /**
  * Band counts of the statistics period and the one before it, and the CGM slots of the current
- * one, for each patient (zero counts for a patient without readings). One scan of the readings.
+ * one, for each patient (zero counts for a patient without readings). Two queries: the counts, and
+ * the slots over the current period's CGM readings alone.
  */
 export async function boardCountsOf(
   db: Queryable,
@@ -264,27 +278,33 @@ export async function boardCountsOf(
   const counts = new Map<string, BoardPatientCounts>();
   if (patientIds.length === 0) return counts;
   const now = period.now.getTime();
+  const currentFrom = new Date(now - period.days * 24 * 60 * MINUTE_MS);
   const rows = await db.query<{
     patientId: string;
     current: number[];
     previous: number[];
-    cgmSlots: number;
     cgmSeen: boolean;
   }>(COUNTS, [
     patientIds,
     new Date(now - 2 * period.days * 24 * 60 * MINUTE_MS),
-    new Date(now - period.days * 24 * 60 * MINUTE_MS),
+    currentFrom,
     period.now,
     BAND_EDGES.map((edge) => edge.value),
+  ]);
+  const slots = await db.query<{ patientId: string; cgmSlots: number }>(CGM_SLOTS, [
+    patientIds,
+    currentFrom,
+    period.now,
     `${period.slotMinutes} minutes`,
   ]);
   const found = new Map(rows.rows.map((row) => [row.patientId, row]));
+  const slotsOf = new Map(slots.rows.map((row) => [row.patientId, row.cgmSlots]));
   for (const id of patientIds) {
     const c = found.get(id);
     counts.set(
       id,
       c
-        ? { current: c.current, previous: c.previous, cgmSlots: c.cgmSlots, cgmSeen: c.cgmSeen }
+        ? { current: c.current, previous: c.previous, cgmSlots: slotsOf.get(id) ?? 0, cgmSeen: c.cgmSeen }
         : { current: zeroCounts(), previous: zeroCounts(), cgmSlots: 0, cgmSeen: false },
     );
   }
