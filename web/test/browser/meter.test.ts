@@ -208,6 +208,8 @@ describe('the meter page reads a Bluetooth glucose meter (issue 14)', () => {
       t('meter.queue.waiting', { count: 2 }),
     );
     expect(await nurse.page.locator('.result.waiting').count()).toBe(2);
+    // A 390 px phone: nothing wider than the screen.
+    expect(await nurse.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
     await screenshot(nurse.page, 'meter-offline');
     expect((await stored()).map((r) => r.seq).at(-1)).toBe(14);
 
