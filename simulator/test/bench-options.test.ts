@@ -74,6 +74,18 @@ describe('npm run bench as a command', () => {
       timeout: 60_000,
     });
 
+  it("prints the read benchmark's options too", () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'simulator/src/bench/read/main.ts', '--help'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status).toBe(0);
+    for (const option of ['--backend', '--patients', '--fraction', '--days', '--boards', '--requests', '--keep']) {
+      expect(run.stdout).toContain(option);
+    }
+  });
+
   it('prints the options for --help and exits 0, starting nothing', () => {
     const run = bench('--help');
     expect(run.status).toBe(0);
@@ -91,5 +103,19 @@ describe('npm run bench as a command', () => {
     const bad = bench('--profile', 'scale-out', '--servers', '1');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('--servers >= 2');
+    const spec = bench('--profile', 'spec', '--servers', '2');
+    expect(spec.status).toBe(2);
+    expect(spec.stderr).toContain('--profile spec runs one server');
+    const read = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'simulator/src/bench/read/main.ts', '--fraction', '2'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    expect(read.status).toBe(2);
+    expect(read.stderr).toContain('--fraction must be a number in');
   });
 });

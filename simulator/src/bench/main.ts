@@ -23,8 +23,8 @@ export const BENCH_OPTIONS = {
   profile: {
     type: 'string',
     value: 'P',
-    description: 'spec: steady, storm, naive baseline, ceilings; scale-out: several servers and workers',
-    default: 'spec',
+    description:
+      'spec: steady, storm, naive baseline, ceilings; scale-out: several servers and workers (default spec; scale-out when --servers or --workers > 1)',
   },
   meters: { type: 'string', value: 'N', description: 'simulated CGMs', default: '2000' },
   'steady-seconds': { type: 'string', value: 'S', description: 'length of the steady profile, >= 10', default: '60' },
@@ -63,9 +63,12 @@ const { values: args, settings } = commandLine(
   BENCH_OPTIONS,
   { command: 'npm run bench --', summary: "SPEC section 6's performance profiles, everything on this machine." },
   (v) => {
-    if (v.profile !== 'spec' && v.profile !== 'scale-out')
+    if (v.profile !== undefined && v.profile !== 'spec' && v.profile !== 'scale-out') {
       return `--profile must be spec or scale-out (got "${v.profile}")`;
-    const scaled = v.profile === 'scale-out';
+    }
+    const asked = (value: string | undefined) => value !== undefined && Number(value) > 1;
+    const profile = v.profile ?? (asked(v.servers) || asked(v.workers) ? 'scale-out' : 'spec');
+    const scaled = profile === 'scale-out';
     const numbers = {
       meters: wholeNumber('meters', v.meters, 1),
       steadySeconds: wholeNumber('steady-seconds', v['steady-seconds'], 10),
@@ -79,8 +82,8 @@ const { values: args, settings } = commandLine(
     for (const value of Object.values(numbers)) if (typeof value === 'string') return value;
     const n = numbers as { [K in keyof typeof numbers]: number };
     if (scaled && n.servers < 2) return '--profile scale-out needs --servers >= 2';
-    if (!scaled && (n.servers > 1 || n.workers > 1)) return '--servers and --workers > 1 need --profile scale-out';
-    return { profile: v.profile, ...n };
+    if (!scaled && (n.servers > 1 || n.workers > 1)) return '--profile spec runs one server and one workers process';
+    return { profile, ...n };
   },
 );
 const { meters, steadySeconds, backfill, batch, probes, naiveMeters } = settings;
