@@ -290,6 +290,22 @@ describe('the printable AGP report (issue 15, item 2)', () => {
     expect(await pdfPages(file)).toBe(2);
   });
 
+  it('fits a 390 px phone on screen: nothing wider than the screen', async () => {
+    const { page } = nurse;
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await openReport(page, full);
+      const fit = await page.evaluate(() => ({
+        scroll: document.documentElement.scrollWidth,
+        width: window.innerWidth,
+      }));
+      expect(fit.scroll).toBeLessThanOrEqual(fit.width);
+      await page.getByRole('button', { name: t('print.button') }).waitFor();
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
+
   it('reads the patient through routes that write each read to the audit trail', async () => {
     const { rows: before } = await env.system.db.pool.query<{ id: number }>(
       'select coalesce(max(id), 0)::int as id from audit_events',
@@ -301,7 +317,7 @@ describe('the printable AGP report (issue 15, item 2)', () => {
       [before[0]!.id, A.nurseId, full],
     );
     expect(rows.map((r) => r.action)).toEqual(
-      expect.arrayContaining(['patient.read', 'summary.read', 'agp.read', 'readings.read']),
+      expect.arrayContaining(['patient.read', 'summary.read', 'agp.read', 'readings.read', 'alert.list', 'alert.read']),
     );
   });
 });
