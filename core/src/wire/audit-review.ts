@@ -16,7 +16,7 @@ const isoDateTime = z.iso.datetime({ offset: true });
 
 /** Where the next page of a search starts: the last event's exact time and id (opaque to clients). */
 const CURSOR = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?Z~\d{1,19}$/;
-export const auditCursor = z.string().regex(CURSOR, 'is not a cursor this server gave out');
+const auditCursor = z.string().regex(CURSOR, 'is not a cursor this server gave out');
 
 /**
  * GET /api/audit: the original filters (patientId, userId, from, to, limit) plus a team and paging.
@@ -87,7 +87,13 @@ export const auditReviewBody = z
 export type AuditReviewRecordBody = z.infer<typeof auditReviewBody>;
 
 /** The extract's formats (GET /api/patients/:id/access-log). */
-export const accessLogFormat = z.enum(['json', 'csv']).default('json');
+const accessLogFormat = z.enum(['json', 'csv']).default('json');
+
+/** GET /api/patients/:id/access-log: the period, and JSON or CSV. */
+export const accessLogQuery = auditQuery
+  .pick({ from: true, to: true })
+  .extend({ format: accessLogFormat })
+  .meta({ id: 'AccessLogQuery', description: "Period of a patient's access extract, as JSON or CSV" });
 
 // --- Answers (typed for the web app; the server builds them from storage rows) --------------------
 

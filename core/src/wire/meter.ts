@@ -9,7 +9,7 @@ import { newDeviceBody } from './people.ts';
  */
 
 /** A meter's serial, held to the pairing rules (it is the deviceId). */
-export const meterSerial = newDeviceBody.shape.serial;
+const meterSerial = newDeviceBody.shape.serial;
 
 export const meterQuery = z
   .strictObject({ serial: meterSerial })

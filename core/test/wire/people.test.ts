@@ -30,6 +30,21 @@ import { newFollowerBody } from '../../src/wire/nightscout-followers.ts';
 import { agpQuery, summaryQuery } from '../../src/wire/summary.ts';
 import { teamReportQuery } from '../../src/wire/team-report.ts';
 import { readingsQuery, readingsQueryAt } from '../../src/wire/readings-export.ts';
+import {
+  accessLogQuery,
+  auditReviewBody,
+  auditReviewQuery,
+  auditReviewQueryAt,
+  auditSearchQuery,
+} from '../../src/wire/audit-review.ts';
+import { meterPairBody, meterQuery, meterReadingsBody } from '../../src/wire/meter.ts';
+import {
+  deviceReplacementsQuery,
+  deviceReplacementsQueryAt,
+  lendDeviceBody,
+  replaceDeviceBody,
+} from '../../src/wire/meter-loans.ts';
+import { REPLACEMENT_REASONS } from '../../src/domain/meter-loans.ts';
 
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
@@ -396,6 +411,71 @@ function wrongValue(type: FieldType, nullable = false): fc.Arbitrary<unknown> {
   };
   return fc.oneof(...others[type], ...(nullable ? [] : [fc.constant(null)]));
 }
+
+// The follow-up and meter routes (issues 14 and 15): periods reuse the readings range generator.
+const meterSerialText = fc.stringMatching(/^[A-Za-z0-9._:-]{1,64}$/);
+const period = () => CASES.readingsRangeQuery!.valid;
+CASES.accessLogQuery = {
+  schema: accessLogQuery,
+  fields: { from: string, to: string, format: string },
+  valid: fc
+    .tuple(period(), fc.option(fc.constantFrom('json', 'csv'), { nil: undefined }))
+    .map(([range, format]) => (format === undefined ? range : { ...range, format })),
+};
+CASES.auditSearchQuery = {
+  schema: auditSearchQuery,
+  fields: { ...CASES.auditQuery!.fields, teamId: string, cursor: string },
+  valid: fc
+    .tuple(CASES.auditQuery!.valid, fc.option(uuid, { nil: undefined }))
+    .map(([query, teamId]) => (teamId === undefined ? query : { ...query, teamId })),
+};
+CASES.auditReviewQuery = {
+  schema: auditReviewQuery,
+  validSchema: auditReviewQueryAt(() => NOW),
+  fields: { from: string, to: string },
+  valid: period(),
+};
+CASES.auditReviewBody = {
+  schema: auditReviewBody,
+  fields: { from: string, to: string, conclusion: string },
+  valid: fc
+    .tuple(
+      period().filter((r) => typeof r.from === 'string' && typeof r.to === 'string'),
+      fc.option(fc.string({ maxLength: 2000 }), { nil: undefined }),
+    )
+    .map(([range, conclusion]) => (conclusion === undefined ? range : { ...range, conclusion })),
+};
+CASES.deviceReplacementsQuery = {
+  schema: deviceReplacementsQuery,
+  validSchema: deviceReplacementsQueryAt(() => NOW),
+  fields: { from: string, to: string, format: string },
+  valid: CASES.accessLogQuery.valid,
+};
+CASES.lendDeviceBody = {
+  schema: lendDeviceBody,
+  fields: { patientId: string },
+  valid: fc.record({ patientId: uuid }),
+};
+CASES.replaceDeviceBody = {
+  schema: replaceDeviceBody,
+  fields: { newSerial: string, reason: string, cause: nullableString },
+  valid: fc.record({
+    newSerial: meterSerialText,
+    reason: fc.constantFrom(...REPLACEMENT_REASONS),
+    cause: fc.stringMatching(/^[a-zåäö][a-zåäö ]{0,98}[a-zåäö]$/),
+  }),
+};
+CASES.meterQuery = { schema: meterQuery, fields: { serial: string }, valid: fc.record({ serial: meterSerialText }) };
+CASES.meterPairBody = {
+  schema: meterPairBody,
+  fields: { serial: string },
+  valid: fc.record({ serial: meterSerialText }),
+};
+CASES.meterReadingsBody = {
+  schema: meterReadingsBody,
+  fields: { serial: string, readings: { type: 'array' } },
+  valid: fc.record({ serial: meterSerialText, readings: fc.array(fc.anything(), { maxLength: 20 }) }),
+};
 
 describe('People API schemas', () => {
   it('cover every request schema exported by the wire module', () => {

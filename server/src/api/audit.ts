@@ -1,5 +1,5 @@
 import { accessReach } from '@glucoboard/core/domain';
-import { accessLogFormat, auditQuery, auditSearchQuery, csvDocument, parseAuditCursor } from '@glucoboard/core/wire';
+import { accessLogQuery, auditQuery, auditSearchQuery, csvDocument, parseAuditCursor } from '@glucoboard/core/wire';
 import { patientAccess, teamAccess } from '../access/policy.ts';
 import { membershipsOf, patientAccessLog, searchAuditEvents } from '@glucoboard/core/storage';
 import { recordAudit, recordPatientEvent, userActor } from '../audit/trail.ts';
@@ -63,7 +63,7 @@ export function auditRoutes(deps: ApiDependencies): RouteSpec[] {
       summary: "Who accessed the patient's data in a period: the extract a patient may ask for (admin of its team)",
       signedIn: true,
       params: { id: 'uuid' },
-      query: auditQuery.pick({ from: true, to: true }).extend({ format: accessLogFormat }),
+      query: accessLogQuery,
       responses: { 200: { description: 'Accesses, oldest first (JSON, or CSV for the patient)' } },
       async handle({ user, params, query, origin }) {
         const access = await patientAccess(db, user, params.id!, 'admin');

@@ -278,13 +278,13 @@ describe('the live board in a browser (issue 7, item 6)', () => {
 
     await dialog.getByRole('button', { name: t('pair.done') }).click();
     await dialog.waitFor({ state: 'hidden' });
-    await page.getByRole('cell', { name: serial }).waitFor();
+    await page.getByRole('cell', { name: serial }).first().waitFor();
     // The closed dialog lets go of the token (its content goes with the dialog's close event).
     await expect.poll(() => page.content(), EVENTUALLY).not.toContain(token);
     // Shown once: after a reload the meter is listed, its token is nowhere.
     await page.reload();
     await page.getByText(patientA, { exact: true }).click();
-    await page.getByRole('cell', { name: serial }).waitFor();
+    await page.getByRole('cell', { name: serial }).first().waitFor();
     expect(await page.content()).not.toContain(token);
 
     // The token from the screen is the meter's credential: it connects and sends; a wrong one does not.

@@ -102,12 +102,19 @@ export const sv = {
     'Mätaren vägrade skicka sina sparade värden (kod {code}). Starta om mätaren och försök igen.',
   'meter.error.timeout': 'Mätaren slutade svara. Tryck på Fortsätt läsa.',
   'meter.error.METER_UNPAIRED': 'Mätaren är inte kopplad till patienten.',
+  'error.code.METER_UNPAIRED': 'Mätaren är inte kopplad till patienten.',
   'meter.error.METER_PAIRED_ELSEWHERE':
+    'Mätaren är kopplad till en annan patient. Kontrollera att det är rätt patient, eller be teamet som lånat ut mätaren att koppla om den.',
+  'error.code.METER_PAIRED_ELSEWHERE':
     'Mätaren är kopplad till en annan patient. Kontrollera att det är rätt patient, eller be teamet som lånat ut mätaren att koppla om den.',
   'meter.error.METER_REVOKED':
     'Mätarens koppling är återkallad. En administratör i teamet kan ge mätaren en ny nyckel under Administration.',
+  'error.code.METER_REVOKED':
+    'Mätarens koppling är återkallad. En administratör i teamet kan ge mätaren en ny nyckel under Administration.',
   'meter.error.METER_RETIRED': 'Mätaren är ersatt och tagen ur bruk. Använd patientens nya mätare.',
+  'error.code.METER_RETIRED': 'Mätaren är ersatt och tagen ur bruk. Använd patientens nya mätare.',
   'meter.error.METER_NOT_BGM': 'Serienumret hör till en CGM-sensor, inte till en blodsockermätare.',
+  'error.code.METER_NOT_BGM': 'Serienumret hör till en CGM-sensor, inte till en blodsockermätare.',
   'meter.error.DEVICE_AUTH':
     'Telefonen är inte längre kopplad till mätaren (nyckeln är bytt eller återkallad). Be teamet om en ny kopplingslänk.',
   'meter.error.NOT_FOUND': 'Patienten finns inte i dina team.',
@@ -238,12 +245,19 @@ export const en: Record<keyof typeof sv, string> = {
     'The meter refused to send its stored values (code {code}). Restart the meter and try again.',
   'meter.error.timeout': 'The meter stopped answering. Press Resume reading.',
   'meter.error.METER_UNPAIRED': 'The meter is not paired with the patient.',
+  'error.code.METER_UNPAIRED': 'The meter is not paired with the patient.',
   'meter.error.METER_PAIRED_ELSEWHERE':
+    'The meter is paired with another patient. Check that this is the right patient, or ask the team that lent the meter to pair it anew.',
+  'error.code.METER_PAIRED_ELSEWHERE':
     'The meter is paired with another patient. Check that this is the right patient, or ask the team that lent the meter to pair it anew.',
   'meter.error.METER_REVOKED':
     "The meter's pairing was revoked. A team administrator can give the meter a new token under Administration.",
+  'error.code.METER_REVOKED':
+    "The meter's pairing was revoked. A team administrator can give the meter a new token under Administration.",
   'meter.error.METER_RETIRED': "The meter was replaced and is retired. Use the patient's new meter.",
+  'error.code.METER_RETIRED': "The meter was replaced and is retired. Use the patient's new meter.",
   'meter.error.METER_NOT_BGM': 'The serial number belongs to a CGM sensor, not to a blood glucose meter.',
+  'error.code.METER_NOT_BGM': 'The serial number belongs to a CGM sensor, not to a blood glucose meter.',
   'meter.error.DEVICE_AUTH':
     'The phone is no longer paired with the meter (its token was replaced or revoked). Ask the team for a new pairing link.',
   'meter.error.NOT_FOUND': 'The patient is not in your teams.',
