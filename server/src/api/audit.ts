@@ -1,5 +1,5 @@
 import { accessReach } from '@glucoboard/core/domain';
-import { accessLogQuery, auditQuery, auditSearchQuery, csvDocument, parseAuditCursor } from '@glucoboard/core/wire';
+import { accessLogQuery, auditSearchQuery, csvDocument, parseAuditCursor } from '@glucoboard/core/wire';
 import { patientAccess, teamAccess } from '../access/policy.ts';
 import { membershipsOf, patientAccessLog, searchAuditEvents } from '@glucoboard/core/storage';
 import { recordAudit, recordPatientEvent, userActor } from '../audit/trail.ts';
