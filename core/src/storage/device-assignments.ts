@@ -72,16 +72,20 @@ export async function lendDevice(
     if (!device) throw new DeviceChangeRefused('missing');
     if (device.retiredAt) throw new DeviceChangeRefused('retired');
     if (device.patientId === loan.patientId) throw new DeviceChangeRefused('same_patient');
+    // The clock, not now(): now() is when this transaction began, which may be before a loan
+    // that held the lock ahead of us started its assignment, and an assignment cannot end
+    // before it began. The handover is one instant: the old one ends as the new one starts.
+    const handover = (await client.query<{ at: Date }>('select clock_timestamp() as at')).rows[0]!.at;
     await client.query(
-      `update device_assignments set ended_at = now(), ended_by = $2, end_reason = 'loan'
+      `update device_assignments set ended_at = $3, ended_by = $2, end_reason = 'loan'
        where serial = $1 and ended_at is null`,
-      [loan.serial, loan.by],
+      [loan.serial, loan.by, handover],
     );
     const started = await client.query<{ startedAt: Date }>(
-      `insert into device_assignments (serial, patient_id, team_id, started_by, start_reason)
-       select $1::text, p.id, p.team_id, $3::uuid, 'loan' from patients p where p.id = $2
+      `insert into device_assignments (serial, patient_id, team_id, started_at, started_by, start_reason)
+       select $1::text, p.id, p.team_id, $4, $3::uuid, 'loan' from patients p where p.id = $2
        returning started_at as "startedAt"`,
-      [loan.serial, loan.patientId, loan.by],
+      [loan.serial, loan.patientId, loan.by, handover],
     );
     await client.query(
       `update devices set patient_id = $2, token_hash = $3, token_issued_at = now(), revoked_at = null,
@@ -136,20 +140,22 @@ export async function replaceDevice(pool: pg.Pool, replacement: DeviceReplacemen
       ],
     );
     if (inserted.rowCount === 0) throw new DeviceChangeRefused('serial_exists');
+    // The clock after the lock, for the same reason as in a loan.
+    const handover = (await client.query<{ at: Date }>('select clock_timestamp() as at')).rows[0]!.at;
     const retired = await client.query<{ retiredAt: Date }>(
-      `update devices set revoked_at = coalesce(revoked_at, now()), retired_at = now() where serial = $1
+      `update devices set revoked_at = coalesce(revoked_at, $2), retired_at = $2 where serial = $1
        returning retired_at as "retiredAt"`,
-      [replacement.oldSerial],
+      [replacement.oldSerial, handover],
     );
     await client.query(
-      `update device_assignments set ended_at = now(), ended_by = $2, end_reason = 'retired'
+      `update device_assignments set ended_at = $3, ended_by = $2, end_reason = 'retired'
        where serial = $1 and ended_at is null`,
-      [replacement.oldSerial, replacement.by],
+      [replacement.oldSerial, replacement.by, handover],
     );
     await client.query(
-      `insert into device_assignments (serial, patient_id, team_id, started_by, start_reason)
-       values ($1, $2, $3, $4, 'replacement')`,
-      [replacement.newSerial, old.patientId, old.teamId, replacement.by],
+      `insert into device_assignments (serial, patient_id, team_id, started_at, started_by, start_reason)
+       values ($1, $2, $3, $5, $4, 'replacement')`,
+      [replacement.newSerial, old.patientId, old.teamId, replacement.by, handover],
     );
     await client.query(
       `insert into device_replacements (old_serial, new_serial, kind, reason, cause, patient_id, team_id, replaced_by)

@@ -152,15 +152,18 @@ describe('two loans of one meter at once (PostgreSQL)', () => {
     cleanup.push(() => db.dispose());
     const team = await createTeam(db.pool, { name: 'Race' });
     const admin = await createUser(db.pool, { email: 'a@example.se', name: 'Admin', passwordHash: null });
-    const [p0, p1, p2] = await Promise.all(
-      ['Zero', 'One', 'Two'].map((name) => createPatient(db.pool, { teamId: team.id, name })),
+    // Eight at once: a loan whose transaction began before the one holding the lock must
+    // still end that one's assignment after it began (once it failed the table's check).
+    const [p0, ...borrowers] = await Promise.all(
+      Array.from({ length: 9 }, (_, i) => createPatient(db.pool, { teamId: team.id, name: `Patient ${i}` })),
     );
     await pairDevice(db.pool, { serial: 'raced', kind: 'cgm', patientId: p0!.id, tokenHash: 'h0' });
     await Promise.all(
-      [p1!, p2!].map((p) => lendDevice(db.pool, { serial: 'raced', patientId: p.id, by: admin.id, tokenHash: p.id })),
+      borrowers.map((p) => lendDevice(db.pool, { serial: 'raced', patientId: p.id, by: admin.id, tokenHash: p.id })),
     );
     const history = await assignmentsOfSerial(db.pool, 'raced');
-    expect(history).toHaveLength(3);
+    expect(history).toHaveLength(9);
+    for (const a of history) if (a.endedAt) expect(a.endedAt.getTime()).toBeGreaterThanOrEqual(a.startedAt.getTime());
     expect(history.filter((a) => a.endedAt === null)).toHaveLength(1);
     expect((await deviceCredential(db.pool, 'raced'))!.patientId).toBe(history.at(-1)!.patientId);
   });
