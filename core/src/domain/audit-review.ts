@@ -43,8 +43,17 @@ export type AccessReach = (typeof ACCESS_REACHES)[number];
 export const REVIEW_REASONS = ['granted', 'escalation', 'outside_team', 'off_hours', 'high_volume'] as const;
 export type ReviewReason = (typeof REVIEW_REASONS)[number];
 
-/** Actions that show many patients at once, or are the review itself: not counted for volume. */
-export const VOLUME_EXEMPT_ACTIONS: readonly string[] = ['patient.list', 'board.read', 'alert.list'];
+/**
+ * Actions that show many patients at once (the lists, the board, the team report, which audits
+ * every patient it counts), or are the review itself: not counted for volume.
+ */
+export const VOLUME_EXEMPT_ACTIONS: readonly string[] = [
+  'patient.list',
+  'board.read',
+  'alert.list',
+  'report.read',
+  'report.export',
+];
 const exemptFromVolume = (action: string) => VOLUME_EXEMPT_ACTIONS.includes(action) || action.startsWith('audit.');
 
 /** A user's accesses to one patient within one UTC hour (a whole Swedish local hour too). */

@@ -106,12 +106,15 @@ describe('the log review', () => {
     expect(findings.find((f) => f.reason === 'high_volume')).toMatchObject({ distinctPatients: 11, events: 11 });
   });
 
-  it('does not count list views or the review itself towards volume, but checks them for the rest', () => {
+  it('does not count list views, the team report or the review itself towards volume, but checks them for the rest', () => {
     const list = Array.from({ length: 40 }, (_, i) =>
       hour('nurse', `p${i}`, 0, 20, { actions: ['board.read', 'patient.list'], events: 3 }),
     );
     const review = Array.from({ length: 40 }, (_, i) => hour('admin', `p${i}`, 0, 10, { actions: ['audit.read'] }));
-    const { findings } = reviewAccesses([...list, ...review]);
+    const report = Array.from({ length: 40 }, (_, i) =>
+      hour('physician', `p${i}`, 0, 10, { actions: ['report.read', 'report.export'] }),
+    );
+    const { findings } = reviewAccesses([...list, ...review, ...report]);
     expect(findings.every((f) => f.reason === 'off_hours' && f.userId === 'nurse')).toBe(true);
     expect(findings).toHaveLength(40);
   });
