@@ -1,4 +1,3 @@
-import { hashDeviceToken, newSecret } from '@glucoboard/core/platform';
 import { tallyReplacements } from '@glucoboard/core/domain';
 import {
   assignmentsOfPatient,
@@ -7,7 +6,6 @@ import {
   deviceStanding,
   lendDevice,
   membershipsOf,
-  patientOfDevice,
   reactivateDevice,
   replaceDevice,
   replacementsOfTeam,
@@ -27,12 +25,11 @@ import {
   type DeviceAssignmentView,
 } from '@glucoboard/core/wire';
 import { patientAccess, teamAccess } from '../access/policy.ts';
-import type { SignedInUser } from '../access/sessions.ts';
 import { recordAudit, recordAuditForPatients, recordPatientEvent, userActor } from '../audit/trail.ts';
 import { ApiError, notFound } from '../http/errors.ts';
 import { route, type RouteSpec } from '../http/routes.ts';
-import { nightscoutDigests } from '../nightscout/index.ts';
 import type { ApiDependencies } from './context.ts';
+import { administeredDevice, freshDeviceToken } from './device-pairing.ts';
 
 /**
  * Lent meters (docs/follow-up.md, "Meters"): lending a meter on to another patient, replacing one
@@ -64,23 +61,6 @@ function assignmentView(row: AssignmentRecord, patientVisible: boolean): DeviceA
 export function deviceLoanRoutes(deps: ApiDependencies): RouteSpec[] {
   const db = deps.db.pool;
 
-  /** The device's patient, checked for team administration; another team's device answers 404. */
-  const administeredDevice = async (user: SignedInUser, deviceId: string) => {
-    const patientId = await patientOfDevice(db, deviceId);
-    if (!patientId) throw notFound('device');
-    try {
-      return await patientAccess(db, user, patientId, 'admin');
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 404) throw notFound('device');
-      throw err;
-    }
-  };
-
-  const freshToken = async () => {
-    const token = newSecret();
-    return { token, tokenHash: await hashDeviceToken(token), nightscout: await nightscoutDigests(db, token) };
-  };
-
   return [
     route({
       method: 'post',
@@ -97,9 +77,9 @@ export function deviceLoanRoutes(deps: ApiDependencies): RouteSpec[] {
       },
       async handle({ user, params, body, origin }) {
         const deviceId = params.deviceId!;
-        const from = await administeredDevice(user, deviceId);
+        const from = await administeredDevice(db, user, deviceId);
         const to = await patientAccess(db, user, body.patientId, 'admin');
-        const { token, ...credential } = await freshToken();
+        const { token, ...credential } = await freshDeviceToken(db);
         let lent;
         try {
           lent = await lendDevice(db, { serial: deviceId, patientId: to.patientId, by: user.userId, ...credential });
@@ -150,8 +130,8 @@ export function deviceLoanRoutes(deps: ApiDependencies): RouteSpec[] {
       },
       async handle({ user, params, body, origin }) {
         const deviceId = params.deviceId!;
-        const access = await administeredDevice(user, deviceId);
-        const { token, ...credential } = await freshToken();
+        const access = await administeredDevice(db, user, deviceId);
+        const { token, ...credential } = await freshDeviceToken(db);
         let done;
         try {
           done = await replaceDevice(db, {
@@ -203,12 +183,12 @@ export function deviceLoanRoutes(deps: ApiDependencies): RouteSpec[] {
       },
       async handle({ user, params, origin }) {
         const deviceId = params.deviceId!;
-        const access = await administeredDevice(user, deviceId);
+        const access = await administeredDevice(db, user, deviceId);
         const standing = await deviceStanding(db, deviceId);
         if (standing?.retiredAt) throw retired();
         if (!standing?.revokedAt)
           throw new ApiError(409, 'DEVICE_NOT_REVOKED', 'the meter is not revoked; give it a new token instead');
-        const { token, tokenHash, nightscout } = await freshToken();
+        const { token, tokenHash, nightscout } = await freshDeviceToken(db);
         if (!(await reactivateDevice(db, deviceId, tokenHash, nightscout))) throw retired();
         await deps.live.deviceCredentialsChanged(deviceId);
         await recordPatientEvent(db, 'device.reactivate', user.userId, access, origin, { deviceId });

@@ -3,34 +3,21 @@ import { hashDeviceToken, newSecret } from '@glucoboard/core/platform';
 import {
   devicesOfPatient,
   deviceStanding,
-  pairDevice,
-  patientOfDevice,
   revokeDevice,
   rotateDeviceToken,
   setNightscoutDigests,
 } from '@glucoboard/core/storage';
 import { newDeviceBody, deviceCredentialsView } from '@glucoboard/core/wire';
 import { patientAccess } from '../access/policy.ts';
-import type { SignedInUser } from '../access/sessions.ts';
 import { recordPatientEvent } from '../audit/trail.ts';
-import { ApiError, notFound } from '../http/errors.ts';
+import { ApiError } from '../http/errors.ts';
 import { route, type RouteSpec } from '../http/routes.ts';
 import type { ApiDependencies } from './context.ts';
+import { administeredDevice, pairNewDevice } from './device-pairing.ts';
 import { nightscoutDigests } from '../nightscout/index.ts';
 
 export function deviceRoutes(deps: ApiDependencies): RouteSpec[] {
   const db = deps.db.pool;
-  /** The device's patient, checked for team administration; another team's device answers 404. */
-  const administeredDevice = async (user: SignedInUser, deviceId: string) => {
-    const patientId = await patientOfDevice(db, deviceId);
-    if (!patientId) throw notFound('device');
-    try {
-      return await patientAccess(db, user, patientId, 'admin');
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 404) throw notFound('device');
-      throw err;
-    }
-  };
   return [
     route({
       method: 'post',
@@ -48,25 +35,12 @@ export function deviceRoutes(deps: ApiDependencies): RouteSpec[] {
       },
       async handle({ user, body, origin }) {
         const access = await patientAccess(db, user, body.patientId, 'admin');
-        const token = newSecret();
-        try {
-          await pairDevice(db, {
-            serial: body.serial,
-            kind: body.kind,
-            patientId: access.patientId,
-            tokenHash: await hashDeviceToken(token),
-            nightscout: await nightscoutDigests(db, token),
-            pairedBy: user.userId,
-          });
-        } catch (err) {
-          if ((err as { code?: string }).code === '23505') {
-            // A retired serial never comes back (docs/follow-up.md, "Meters"): said so, not just "exists".
-            if ((await deviceStanding(db, body.serial))?.retiredAt)
-              throw new ApiError(409, 'DEVICE_RETIRED', 'this meter was replaced and is retired for good', 'serial');
-            throw new ApiError(409, 'DEVICE_EXISTS', 'a device with that serial is paired already', 'serial');
-          }
-          throw err;
-        }
+        const token = await pairNewDevice(db, {
+          serial: body.serial,
+          kind: body.kind,
+          patientId: access.patientId,
+          pairedBy: user.userId,
+        });
         await recordPatientEvent(db, 'device.pair', user.userId, access, origin, {
           deviceId: body.serial,
           kind: body.kind,
@@ -102,7 +76,7 @@ export function deviceRoutes(deps: ApiDependencies): RouteSpec[] {
       },
       async handle({ user, params, origin }) {
         const deviceId = params.deviceId!;
-        const access = await administeredDevice(user, deviceId);
+        const access = await administeredDevice(db, user, deviceId);
         const revoked = () =>
           new ApiError(
             409,
@@ -132,7 +106,7 @@ export function deviceRoutes(deps: ApiDependencies): RouteSpec[] {
       responses: { 200: { description: 'Revoked' } },
       async handle({ user, params, origin }) {
         const deviceId = params.deviceId!;
-        const access = await administeredDevice(user, deviceId);
+        const access = await administeredDevice(db, user, deviceId);
         const revokedAt = await revokeDevice(db, deviceId);
         await deps.live.deviceCredentialsChanged(deviceId);
         await recordPatientEvent(db, 'device.revoke', user.userId, access, origin, { deviceId });

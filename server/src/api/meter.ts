@@ -1,10 +1,8 @@
 import { z } from 'zod';
-import { hashDeviceToken, newSecret } from '@glucoboard/core/platform';
 import {
   deviceStanding,
   highestStoredSeq,
   meterTransfersOfPatient,
-  pairDevice,
   recordAudit,
   recordMeterTransfer,
 } from '@glucoboard/core/storage';
@@ -21,9 +19,9 @@ import type { SignedInUser } from '../access/sessions.ts';
 import { recordPatientEvent } from '../audit/trail.ts';
 import { ApiError } from '../http/errors.ts';
 import { route, type RouteSpec } from '../http/routes.ts';
-import { nightscoutDigests } from '../nightscout/index.ts';
 import { throttledMessage } from '../realtime/index.ts';
 import type { ApiDependencies } from './context.ts';
+import { pairNewDevice } from './device-pairing.ts';
 import { parseDeviceAuthorization } from './gateway.ts';
 
 /** A refused batch answers with the gateway's statuses, in the People API's error shape. */
@@ -134,24 +132,12 @@ export function meterRoutes(deps: ApiDependencies): RouteSpec[] {
         const access = await patientAccess(db, user, params.id!, 'admin');
         // The same pairing as POST /api/devices. The token is never shown here: the nurse's read
         // does not need it, and a patient's phone gets its own through "new token" (shown once).
-        const token = newSecret();
-        try {
-          await pairDevice(db, {
-            serial: body.serial,
-            kind: 'bgm',
-            patientId: access.patientId,
-            tokenHash: await hashDeviceToken(token),
-            nightscout: await nightscoutDigests(db, token),
-            pairedBy: user.userId,
-          });
-        } catch (err) {
-          if ((err as { code?: string }).code === '23505') {
-            if ((await deviceStanding(db, body.serial))?.retiredAt)
-              throw new ApiError(409, 'DEVICE_RETIRED', 'this meter was replaced and is retired for good', 'serial');
-            throw new ApiError(409, 'DEVICE_EXISTS', 'a device with that serial is paired already', 'serial');
-          }
-          throw err;
-        }
+        await pairNewDevice(db, {
+          serial: body.serial,
+          kind: 'bgm',
+          patientId: access.patientId,
+          pairedBy: user.userId,
+        });
         await recordPatientEvent(db, 'device.pair', user.userId, access, origin, {
           deviceId: body.serial,
           kind: 'bgm',
