@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectedCgmSlots } from '@glucoboard/core/domain';
 import type { BoardPatientCounts } from '@glucoboard/core/storage';
 import { BACKENDS } from '@glucoboard/core/test-support/databases';
 import { StatisticsMemo } from '../src/api/board.ts';
@@ -199,7 +200,12 @@ describe.each(BACKENDS)('the board on the %s backend', (backend) => {
     expect(cgm.monitoring).toBe('cgm');
     expect(cgm.recentCgm.map((r) => r.mmol)).toEqual([5.0, 5.5, 6.0, 6.5]);
     expect(cgm.lastReading).toMatchObject({ mmol: 6.5, kind: 'cgm' });
-    expect(cgm.statistics.dataSufficiency).toBeCloseTo((100 * 4) / (14 * 288), 10);
+    // Four of the clock's 5-minute slots that the 14 days up to the counts' time overlap.
+    const countedAt = new Date(answer.statisticsAt).getTime();
+    expect(cgm.statistics.dataSufficiency).toBeCloseTo(
+      (100 * 4) / expectedCgmSlots(countedAt - 14 * DAY, countedAt),
+      10,
+    );
     expect(cgm.statistics).toMatchObject({ tooLittleData: true, noDataMinutes: 30 });
 
     const none = byName.get('Patient of Board A')!;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { swedishDayIndex, swedishLocalTime, swedishMinuteOfDay } from '@glucoboard/core/domain';
+import { expectedCgmSlots, swedishDayIndex, swedishLocalTime, swedishMinuteOfDay } from '@glucoboard/core/domain';
 import { BACKENDS } from '@glucoboard/core/test-support/databases';
 import { ADMIN, buildTeam, startTestSystem, type TeamFixture } from './support/clinic.ts';
 import type { Client } from './support/http.ts';
@@ -103,7 +103,8 @@ describe.each(BACKENDS)('glucose statistics on the %s backend', (backend) => {
   it('gives a CGM wearer a data sufficiency, and an AGP by Swedish local time of day', async () => {
     const day = await A.nurse.get(`/api/patients/${cgmPatientId}/summary?days=1`);
     expect(day.body).toMatchObject({ count: 12, mean: 6, readingsPerDay: 12, monitoring: 'cgm' });
-    expect(day.body.dataSufficiency).toBeCloseTo((100 * 12) / 288, 10);
+    const { from, to } = day.body as { from: string; to: string };
+    expect(day.body.dataSufficiency).toBeCloseTo((100 * 12) / expectedCgmSlots(Date.parse(from), Date.parse(to)), 10);
 
     const agp = await A.nurse.get(`/api/patients/${cgmPatientId}/agp?days=14&binMinutes=60`);
     expect(agp.status).toBe(200);

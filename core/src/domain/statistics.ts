@@ -33,10 +33,14 @@ import {
  *  - GRI is computed from the counts with integer weights (30, 24, 16, 8 tenths), so a value that is
  *    exactly on a zone boundary is exact. Zones take their upper bound: A [0, 20], B (20, 40],
  *    C (40, 60], D (60, 80], E (80, 100].
- *  - Data sufficiency (CGM): the share of the period's 5-minute slots, counted from the period's
- *    start, that hold at least one CGM reading. Counting slots rather than readings keeps a sensor
- *    that reads every minute, or two overlapping sensors, from going over 100 %. For a patient
- *    without CGM it is null: a fingerstick meter has no expected rate (the no-data rule covers it).
+ *  - Data sufficiency (CGM): the share of the clock's 5-minute slots the period overlaps that hold
+ *    at least one CGM reading. Counting slots rather than readings keeps a sensor that reads every
+ *    minute, or two overlapping sensors, from going over 100 %. The slots are the clock's (whole
+ *    multiples of 5 minutes since the epoch), not counted from the period's start, so that they tile
+ *    hours and days: the board and the team report add up per-day and per-hour counts
+ *    (core/src/storage/reading-buckets.ts) and must give the same answer as counting the readings.
+ *    For a patient without CGM it is null: a fingerstick meter has no expected rate (the no-data
+ *    rule covers it).
  */
 
 const MINUTE = 60_000;
@@ -45,6 +49,18 @@ const MINUTES_PER_DAY = 24 * 60;
 
 /** A CGM is expected to give one reading per this many minutes (SPEC: 5 min). */
 export const CGM_EXPECTED_INTERVAL_MINUTES = 5;
+const CGM_SLOT_MS = CGM_EXPECTED_INTERVAL_MINUTES * MINUTE;
+
+/** The clock's 5-minute CGM slot an instant (ms since the epoch) lies in. */
+export const cgmSlotOf = (ms: number): number => Math.floor(ms / CGM_SLOT_MS);
+
+/** How many of the clock's CGM slots [fromMs, toMs) overlaps: the most a period can fill. */
+export const expectedCgmSlots = (fromMs: number, toMs: number): number =>
+  toMs > fromMs ? cgmSlotOf(toMs - 1) - cgmSlotOf(fromMs) + 1 : 0;
+
+/** Percent of the slots of [fromMs, toMs) holding a CGM reading, given how many do. */
+export const cgmSufficiencyOf = (slotsWithCgm: number, fromMs: number, toMs: number): number =>
+  (100 * slotsWithCgm) / expectedCgmSlots(fromMs, toMs);
 
 /** What the statistics need of a stored reading. */
 export interface GlucoseReading {
@@ -171,19 +187,17 @@ export function summarize(readings: readonly GlucoseReading[], options: SummaryO
   };
 }
 
-/** Percent of the period's 5-minute slots (from its start) holding at least one CGM reading. */
+/** Percent of the clock's 5-minute slots overlapping the period that hold a CGM reading. */
 function cgmSufficiency(kept: readonly GlucoseReading[], period: StatisticsPeriod): number {
-  const slotMs = CGM_EXPECTED_INTERVAL_MINUTES * MINUTE;
-  const start = period.now.getTime() - period.days * DAY;
-  const expected = Math.ceil((period.days * DAY) / slotMs);
   const covered = new Set<number>();
-  for (const r of kept) if (r.kind === 'cgm') covered.add(Math.floor((r.measuredAt.getTime() - start) / slotMs));
-  return (100 * covered.size) / expected;
+  for (const r of kept) if (r.kind === 'cgm') covered.add(cgmSlotOf(r.measuredAt.getTime()));
+  const to = period.now.getTime();
+  return cgmSufficiencyOf(covered.size, to - period.days * DAY, to);
 }
 
 /**
  * Days of CGM wear (HL7 CGM IG's "days of wear", LOINC 104636-6): how many of the period's 24-hour
- * days, counted from its start like the data sufficiency's slots, hold at least one CGM reading.
+ * days, counted from its start, hold at least one CGM reading.
  */
 export function cgmDaysOfWear(readings: readonly GlucoseReading[], period: StatisticsPeriod): number {
   assertPeriod(period);

@@ -1,7 +1,7 @@
 import { ALERT_RULES, SEVERITIES, type AlertRule, type Severity } from './alert-rules.ts';
 import { READING_SOURCES, type ReadingSource } from './reading.ts';
 import {
-  CGM_EXPECTED_INTERVAL_MINUTES,
+  cgmSufficiencyOf,
   compareTriage,
   tooLittleData,
   triage,
@@ -32,8 +32,8 @@ import {
  *    share over its limit; `belowMet`: every limit below the band the profile sets (< 3.0 and below
  *    the band); `aboveMet`: every limit above it (above the band and > 13.9). `evaluated`: patients
  *    with any reading in the period.
- *  - `sufficientData`: CGM wearers with at least 70 % of the period's 5-minute slots holding a CGM
- *    reading (the consensus rule, as `summarize`'s data sufficiency). A fingerstick meter has no
+ *  - `sufficientData`: CGM wearers with at least 70 % of the clock's 5-minute slots the period
+ *    overlaps holding a CGM reading (the consensus rule, as `summarize`'s data sufficiency). A fingerstick meter has no
  *    expected rate, so a patient without CGM never counts; `targets.cgm` is the denominator.
  *  - A responsible physician counts (`withPhysician`) only while that user is a physician of the
  *    team: a physician who left the team no longer follows the patient up.
@@ -130,7 +130,7 @@ export interface ReportPatientFacts {
   previousBands: BandCounts;
   /** Readings of the period by source (control solution left out). */
   bySource: Record<ReadingSource, number>;
-  /** Distinct 5-minute slots of the period (from its start) holding a CGM reading. */
+  /** Distinct 5-minute slots of the clock (`cgmSlotOf`) in the period holding a CGM reading. */
   cgmSlots: number;
   /** A CGM reading lies in the period. */
   cgmSeen: boolean;
@@ -256,8 +256,7 @@ function followUpRow(
   const shares = targetShares(p.bands, p.targetProfile);
   const previous = targetShares(p.previousBands, p.targetProfile);
   const monitoring = p.cgmPaired || p.cgmSeen ? 'cgm' : 'bgm';
-  const expectedSlots = Math.ceil((to - from) / (CGM_EXPECTED_INTERVAL_MINUTES * MINUTE));
-  const dataSufficiency = monitoring === 'cgm' ? (100 * p.cgmSlots) / expectedSlots : null;
+  const dataSufficiency = monitoring === 'cgm' ? cgmSufficiencyOf(p.cgmSlots, from, to) : null;
   const unresolved = alerts.filter((a) => a.openedAt.getTime() < to && (!a.resolvedAt || a.resolvedAt.getTime() > to));
   const opened = alerts.filter((a) => a.openedAt.getTime() >= from && a.openedAt.getTime() < to);
   const key = triage({

@@ -1,25 +1,25 @@
 import type pg from 'pg';
 import type { Severity } from '../domain/alert-rules.ts';
-import { BAND_COUNT, BAND_EDGES, type BandCounts, type TargetProfile } from '../domain/targets.ts';
+import type { BandCounts, TargetProfile } from '../domain/targets.ts';
+import { periodCountsOf } from './reading-buckets.ts';
 import { thresholdsOfPatients } from './thresholds.ts';
 import type { MeterFlag, ReadingSource } from '../domain/reading.ts';
 import type { AlertState } from '../wire/alerts.ts';
 
 /**
- * What a team's live board is made of, read for the whole team at once: six set-based queries
- * whatever the number of patients (one per kind of data, never one per patient). The arithmetic
- * (shares, sufficiency, triage) is the domain's, in the caller; here only counting happens, next
- * to the data: 14 + 14 days of CGM for 200 patients is about 1.6 million rows, too many to ship.
- *
- * Readings are counted per glucose band exactly as `bandOf` sorts them (the edges are BAND_EDGES,
- * passed as a parameter): a meter flag decides whatever number came with it, LO lowest, HI highest.
- * Every target profile's shares, and the consensus ranges, are sums of bands.
- * Control-solution readings are left out everywhere, as in the statistics.
+ * What a team's live board is made of, read for the whole team at once: a handful of set-based
+ * queries whatever the number of patients (one per kind of data, never one per patient). The
+ * arithmetic (shares, sufficiency, triage) is the domain's, in the caller; here only counting
+ * happens, next to the data: 14 + 14 days of CGM for 1,000 patients is about 8 million rows, too
+ * many to ship or even to scan per board, so the counts come from the readings' hour and day
+ * buckets (reading-buckets.ts). Every target profile's shares, and the consensus ranges, are sums
+ * of bands. Control-solution readings are left out everywhere, as in the statistics.
  */
 
 type Queryable = pg.Pool | pg.PoolClient;
 
 const MINUTE_MS = 60_000;
+const DAY_MS = 24 * 60 * MINUTE_MS;
 
 export interface BoardPeriod {
   /** End of every period, exclusive: the time of the request. */
@@ -30,8 +30,6 @@ export interface BoardPeriod {
   sparklineBinMinutes: number;
   /** CGM values this far back are the trend arrow's input. */
   trendMinutes: number;
-  /** Width of a data-sufficiency slot (the CGM's expected interval). */
-  slotMinutes: number;
 }
 
 export interface BoardPatientBase {
@@ -58,7 +56,7 @@ export interface BoardPatientCounts {
   /** Readings per glucose band (targets.ts), of the current period and the one before. */
   current: BandCounts;
   previous: BandCounts;
-  /** Distinct slots of the current period holding a CGM reading. */
+  /** Distinct clock 5-minute slots (`cgmSlotOf`) of the current period holding a CGM reading. */
   cgmSlots: number;
   /** A CGM reading lies in the current period. */
   cgmSeen: boolean;
@@ -107,48 +105,6 @@ left join lateral (
 where p.team_id = $1
 order by p.display_name, p.id`;
 
-/**
- * The band of a reading (targets.ts BAND_EDGES) as an index, like `bandOf`: LO the lowest, HI the
- * highest, then the edges in order ($5 holds their values: strict below for the lower edges, up to
- * and with the value for the upper ones).
- */
-const BAND_INDEX = `case when r.flag = 'LO' then 0 when r.flag = 'HI' then ${BAND_COUNT - 1}
-  ${BAND_EDGES.map((edge, i) => `when r.mmol ${edge.below ? '<' : '<='} ($5::float8[])[${i + 1}] then ${i}`).join(' ')}
-  else ${BAND_COUNT - 1} end`;
-
-const periodCounts = (cur: boolean) =>
-  Array.from(
-    { length: BAND_COUNT },
-    (_, i) => `count(*) filter (where ${cur ? '' : 'not '}r.cur and r.rng = ${i})`,
-  ).join(', ');
-
-const COUNTS = `
-select r.patient_id as "patientId",
-       array[${periodCounts(true)}]::int[] as current,
-       array[${periodCounts(false)}]::int[] as previous,
-       coalesce(bool_or(r.kind = 'cgm') filter (where r.cur), false) as "cgmSeen"
-from (
-  select r.patient_id, r.measured_at, r.kind, r.measured_at >= $3::timestamptz as cur, ${BAND_INDEX} as rng
-  from readings r
-  where r.patient_id = any($1::uuid[]) and r.measured_at >= $2::timestamptz and r.measured_at < $4::timestamptz and r.kind <> 'control'
-) r
-group by r.patient_id`;
-
-/**
- * Distinct CGM slots of the current period, apart from COUNTS on purpose (as in team-report.ts):
- * a `count(distinct ...)` among COUNTS' aggregates makes PostgreSQL sort every reading of the
- * team's 28 days; here the distinct is a hash aggregate over the current period's CGM alone.
- */
-const CGM_SLOTS = `
-select s.patient_id as "patientId", count(*)::int as "cgmSlots"
-from (
-  select distinct r.patient_id, date_bin($4::interval, r.measured_at, $2::timestamptz)
-  from readings r
-  where r.patient_id = any($1::uuid[]) and r.measured_at >= $2::timestamptz and r.measured_at < $3::timestamptz
-    and r.kind = 'cgm'
-) s
-group by s.patient_id`;
-
 const SPARKLINE = `
 select r.patient_id as "patientId", date_bin($4::interval, r.measured_at, $2::timestamptz) as at,
        avg(r.mmol) filter (where r.flag is null) as mmol,
@@ -173,8 +129,6 @@ select a.patient_id as "patientId", a.severity, a.state, a.opened_at as "openedA
 from alerts a
 where a.patient_id = any($1::uuid[]) and a.state in ('open', 'acknowledged')`;
 
-const zeroCounts = (): number[] => new Array<number>(BAND_COUNT).fill(0);
-
 function groupBy<T extends { patientId: string }>(rows: readonly T[]): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const row of rows) {
@@ -192,7 +146,7 @@ function groupBy<T extends { patientId: string }>(rows: readonly T[]): Map<strin
 export async function boardPatientsOf(
   db: Queryable,
   teamId: string,
-  period: Omit<BoardPeriod, 'days' | 'slotMinutes'>,
+  period: Omit<BoardPeriod, 'days'>,
 ): Promise<BoardPatientLive[]> {
   const now = period.now.getTime();
   const sparklineFrom = new Date(now - period.sparklineHours * 60 * MINUTE_MS);
@@ -267,46 +221,28 @@ export async function boardPatientsOf(
 
 /**
  * Band counts of the statistics period and the one before it, and the CGM slots of the current
- * one, for each patient (zero counts for a patient without readings). Two queries: the counts, and
- * the slots over the current period's CGM readings alone.
+ * one, for each patient (zero counts for a patient without readings): added up from the
+ * readings' hour and day buckets (reading-buckets.ts), in one statement.
  */
 export async function boardCountsOf(
   db: Queryable,
   patientIds: readonly string[],
-  period: Pick<BoardPeriod, 'now' | 'days' | 'slotMinutes'>,
+  period: Pick<BoardPeriod, 'now' | 'days'>,
 ): Promise<Map<string, BoardPatientCounts>> {
-  const counts = new Map<string, BoardPatientCounts>();
-  if (patientIds.length === 0) return counts;
   const now = period.now.getTime();
-  const currentFrom = new Date(now - period.days * 24 * 60 * MINUTE_MS);
-  const rows = await db.query<{
-    patientId: string;
-    current: number[];
-    previous: number[];
-    cgmSeen: boolean;
-  }>(COUNTS, [
-    patientIds,
-    new Date(now - 2 * period.days * 24 * 60 * MINUTE_MS),
-    currentFrom,
-    period.now,
-    BAND_EDGES.map((edge) => edge.value),
+  const split = new Date(now - period.days * DAY_MS);
+  const periods = await periodCountsOf(db, patientIds, [
+    { from: split, to: period.now },
+    { from: new Date(now - 2 * period.days * DAY_MS), to: split },
   ]);
-  const slots = await db.query<{ patientId: string; cgmSlots: number }>(CGM_SLOTS, [
-    patientIds,
-    currentFrom,
-    period.now,
-    `${period.slotMinutes} minutes`,
-  ]);
-  const found = new Map(rows.rows.map((row) => [row.patientId, row]));
-  const slotsOf = new Map(slots.rows.map((row) => [row.patientId, row.cgmSlots]));
-  for (const id of patientIds) {
-    const c = found.get(id);
-    counts.set(
-      id,
-      c
-        ? { current: c.current, previous: c.previous, cgmSlots: slotsOf.get(id) ?? 0, cgmSeen: c.cgmSeen }
-        : { current: zeroCounts(), previous: zeroCounts(), cgmSlots: 0, cgmSeen: false },
-    );
+  const counts = new Map<string, BoardPatientCounts>();
+  for (const [id, [current, previous]] of periods) {
+    counts.set(id, {
+      current: current!.bands,
+      previous: previous!.bands,
+      cgmSlots: current!.cgmSlots,
+      cgmSeen: current!.cgmReadings > 0,
+    });
   }
   return counts;
 }

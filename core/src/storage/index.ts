@@ -8,6 +8,7 @@ export * from './outbox.ts';
 export * from './audit.ts';
 export * from './alerts.ts';
 export * from './statistics.ts';
+export * from './reading-buckets.ts';
 export * from './board.ts';
 export * from './thresholds.ts';
 export * from './sessions.ts';

@@ -1,5 +1,6 @@
 import type { Database } from './database.ts';
 import { inTransaction } from './database.ts';
+import { dropReadingBuckets } from './reading-buckets.ts';
 
 const DAY_MS = 86_400_000;
 /** Readings older than this are refused as TOO_OLD (SPEC section 4), so their keys can go. */
@@ -20,6 +21,8 @@ export interface RetentionResult {
   deletedEvaluationMarks: number;
   deletedEntryKeys: number;
   deletedNightscoutDocuments: number;
+  /** Count buckets of the deleted days, and hour buckets counted days ago (reading-buckets.ts). */
+  deletedReadingBuckets: number;
 }
 
 /** A manual entry's Idempotency-Key guards against resends for this long. */
@@ -83,6 +86,8 @@ export async function applyRetention(
     deletedEvaluationMarks,
     deletedEntryKeys,
     deletedNightscoutDocuments,
+    // drop_chunks fires no trigger: the buckets of what it dropped go here, on both backends.
+    deletedReadingBuckets: await dropReadingBuckets(db.pool, readingsBefore, now),
   };
 }
 

@@ -184,6 +184,25 @@ describe('summarize', () => {
       expect(s.dataSufficiency).toBe(100);
     });
 
+    it("counts the clock's slots, so a period that starts inside a slot can hold one more", () => {
+      // 2.5 minutes into a slot: the day overlaps 289 of the clock's slots, the first and last
+      // in part. A reading every 5 minutes lying at :01 of each slot fills 288 of them (the first
+      // slot's :01 is before the period); one more in the last part-slot fills all 289.
+      const now = new Date(NOW.getTime() + 2.5 * MINUTE);
+      const from = now.getTime() - DAY;
+      const slotStart = Math.ceil(from / (5 * MINUTE)) * 5 * MINUTE;
+      const every = Array.from({ length: 288 }, (_, i) => ({
+        measuredAt: new Date(slotStart + i * 5 * MINUTE + MINUTE),
+        mmol: 6,
+        flag: null,
+        kind: 'cgm' as const,
+      }));
+      const options = { now, days: 1, deviceKind: 'cgm' } as const;
+      expect(summarize(every, options).dataSufficiency).toBeCloseTo((100 * 288) / 289, 12);
+      const inFirstPart = { ...every[0]!, measuredAt: new Date(from + MINUTE) };
+      expect(summarize([...every, inFirstPart], options).dataSufficiency).toBe(100);
+    });
+
     it('counts CGM readings only, and is null for a patient without CGM', () => {
       const fingersticks = readingsOf([5, 6, 7]);
       expect(summarize(fingersticks, { now: NOW, days: 1, deviceKind: 'cgm' }).dataSufficiency).toBe(0);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  CGM_EXPECTED_INTERVAL_MINUTES,
+  cgmSufficiencyOf,
   GLUCOSE_RANGES,
   compareTriage,
   profileTargets,
@@ -93,14 +93,16 @@ function sharesOf(bands: BandCounts): { ranges: RangeShares; count: number } {
 function rowOf(
   p: BoardPatientLive,
   counts: BoardPatientCounts,
+  countedAt: Date,
   now: Date,
 ): { view: BoardPatientView; key: ReturnType<typeof triage> } {
   const current = sharesOf(counts.current);
   const previous = sharesOf(counts.previous);
   // As the summary: a CGM paired, or CGM readings in the period.
   const monitoring = p.cgmPaired || counts.cgmSeen ? 'cgm' : 'bgm';
-  const expectedSlots = Math.ceil((TRIAGE_DAYS * DAY_MS) / (CGM_EXPECTED_INTERVAL_MINUTES * 60_000));
-  const dataSufficiency = monitoring === 'cgm' ? (100 * counts.cgmSlots) / expectedSlots : null;
+  const countedTo = countedAt.getTime();
+  const dataSufficiency =
+    monitoring === 'cgm' ? cgmSufficiencyOf(counts.cgmSlots, countedTo - TRIAGE_DAYS * DAY_MS, countedTo) : null;
   const little = tooLittleData({
     dataSufficiency,
     lastReadingAt: p.lastReading?.measuredAt ?? null,
@@ -189,11 +191,11 @@ export function boardRoutes(deps: ApiDependencies, memo = new StatisticsMemo()):
         });
         const ids = patients.map((p) => p.id);
         const statistics = await memo.countsOf(query.teamId, ids, (at) =>
-          boardCountsOf(db, ids, { now: at, days: TRIAGE_DAYS, slotMinutes: CGM_EXPECTED_INTERVAL_MINUTES }),
+          boardCountsOf(db, ids, { now: at, days: TRIAGE_DAYS }),
         );
         // Storage gives the patients by name; a stable sort keeps that order within equal keys.
         const rows = patients
-          .map((p) => rowOf(p, statistics.counts.get(p.id)!, now))
+          .map((p) => rowOf(p, statistics.counts.get(p.id)!, statistics.at, now))
           .sort((a, b) => compareTriage(a.key, b.key));
         await recordAuditForPatients(
           db,

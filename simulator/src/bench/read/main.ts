@@ -120,7 +120,8 @@ export interface BackendResult {
   databaseBytes: number;
   noDataScan: { firstMs: number; opened: number; againMs: number; candidates: number };
   /** The board's two SQL parts timed in the bench process, before the server starts. */
-  storage: { boardPatientsMs: Percentiles; boardCountsMs: Percentiles };
+  /** boardCountsFirstMs: the first count, which counts the buckets from the readings and stores them. */
+  storage: { boardPatientsMs: Percentiles; boardCountsFirstMs: number; boardCountsMs: Percentiles };
   measures: Measure[];
   boardsOpen: number;
 }
@@ -178,16 +179,19 @@ async function noDataScan(db: Database, now: Date) {
 async function storageTimes(db: Database, teamId: string, ids: string[]) {
   const patients: number[] = [];
   const counts: number[] = [];
+  let first = performance.now();
+  await boardCountsOf(db.pool, ids, { now: new Date(), days: 14 });
+  first = performance.now() - first;
   for (let i = 0; i < settings.sqlRuns; i++) {
     const now = new Date();
     let t = performance.now();
     await boardPatientsOf(db.pool, teamId, { now, sparklineHours: 24, sparklineBinMinutes: 30, trendMinutes: 20 });
     patients.push(performance.now() - t);
     t = performance.now();
-    await boardCountsOf(db.pool, ids, { now, days: 14, slotMinutes: 5 });
+    await boardCountsOf(db.pool, ids, { now, days: 14 });
     counts.push(performance.now() - t);
   }
-  return { boardPatientsMs: percentiles(patients), boardCountsMs: percentiles(counts) };
+  return { boardPatientsMs: percentiles(patients), boardCountsFirstMs: first, boardCountsMs: percentiles(counts) };
 }
 
 async function runBackend(backend: Backend, plan: RegionPlan): Promise<BackendResult> {
@@ -253,8 +257,11 @@ async function runBackend(backend: Backend, plan: RegionPlan): Promise<BackendRe
       );
       seeded = await seedRegion(db.pool, plan, { seed: id, teamIds, now: new Date(), log });
       log(
-        `${backend}: seeded ${seeded.readings.toLocaleString('en')} readings in ${seeded.seconds.toFixed(0)} s; analyze`,
+        `${backend}: seeded ${seeded.readings.toLocaleString('en')} readings in ${seeded.seconds.toFixed(0)} s; vacuum analyze`,
       );
+      // What autovacuum does to an insert-only table in a live system (PostgreSQL 13+ vacuums
+      // on inserts too): the visibility map lets the covering index answer without the heap.
+      await db.pool.query('vacuum (analyze) readings');
       await db.pool.query('analyze');
       const first = await noDataScan(db, new Date());
       const again = await noDataScan(db, new Date());
@@ -432,7 +439,7 @@ function markdown(report: ReadReport): string {
           } | ${m.targetMs === null ? '' : m.errors === 0 && m.ms.p95 <= m.targetMs ? 'pass' : '**miss**'} |`,
       ),
       '',
-      `No-data scan over ${n(r.noDataScan.candidates)} patients with a meter: ${ms(r.noDataScan.firstMs)} ms (opened ${r.noDataScan.opened} warnings), again ${ms(r.noDataScan.againMs)} ms. Board SQL alone (team 1, bench process, ${r.storage.boardCountsMs.count} runs, median): patients, sparklines, trend and alerts ${ms(r.storage.boardPatientsMs.p50)} ms; 14 + 14-day band counts ${ms(r.storage.boardCountsMs.p50)} ms.`,
+      `No-data scan over ${n(r.noDataScan.candidates)} patients with a meter: ${ms(r.noDataScan.firstMs)} ms (opened ${r.noDataScan.opened} warnings), again ${ms(r.noDataScan.againMs)} ms. Board SQL alone (team 1, bench process, ${r.storage.boardCountsMs.count} runs, median): patients, sparklines, trend and alerts ${ms(r.storage.boardPatientsMs.p50)} ms; 14 + 14-day band counts ${ms(r.storage.boardCountsFirstMs)} ms the first time (buckets counted from the readings and stored), then ${ms(r.storage.boardCountsMs.p50)} ms (from the buckets).`,
       '',
     );
   }

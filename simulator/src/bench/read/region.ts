@@ -129,6 +129,13 @@ export async function seedRegion(
      where schemaname = current_schema() and tablename = 'readings'`,
   );
   for (const index of indexes.rows) await db.query(`drop index ${index.name}`);
+  // So is the late-reading trigger (migration 018): every seeded reading is "late", and no count
+  // bucket exists yet for it to outdate. Only ours: TimescaleDB keeps triggers of its own there.
+  const trigger = await db.query<{ definition: string }>(
+    `select pg_get_triggerdef(t.oid) as definition from pg_trigger t
+     where t.tgrelid = 'readings'::regclass and t.tgname = 'readings_late_reading'`,
+  );
+  if (trigger.rows.length > 0) await db.query('drop trigger readings_late_reading on readings');
   const lastSeq = plan.historyDays * SLOTS_PER_DAY;
   let readings = 0;
   // The history patients' older days first (oldest first), then the whole region a day at a time.
@@ -161,6 +168,7 @@ export async function seedRegion(
   }
   const built = performance.now();
   for (const index of indexes.rows) await db.query(index.definition);
+  for (const { definition } of trigger.rows) await db.query(definition);
   options.log(
     `  ${indexes.rows.length} indexes of the readings built in ${((performance.now() - built) / 1000).toFixed(1)} s`,
   );
