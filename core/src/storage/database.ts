@@ -50,12 +50,28 @@ function poolErrors(pool: pg.Pool, log: Logger): void {
   pool.on('error', () => undefined);
 }
 
+/**
+ * JIT compilation off, unless the URL sets server options itself: every query here is short, and
+ * PostgreSQL's cost estimates for the set-based team queries (the board's count buckets, the
+ * team report) pass jit_above_cost by far, so it compiled for 730 ms a statement that then ran
+ * in 390 ms (measured on the read benchmark's 1,000-patient team, docs/benchmarks.md).
+ */
+function serverOptions(url: string): { options?: string } {
+  const jitOff = { options: '-c jit=off' };
+  try {
+    return new URL(url).searchParams.has('options') ? {} : jitOff;
+  } catch {
+    return jitOff;
+  }
+}
+
 async function openServer(url: string, options: OpenOptions): Promise<Database> {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
     application_name: options.applicationName ?? 'glucoboard',
     connectionTimeoutMillis: 10_000,
+    ...serverOptions(url),
   });
   poolErrors(pool, options.log);
   await pingDatabase(pool);

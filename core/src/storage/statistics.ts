@@ -25,13 +25,16 @@ export async function statisticsInputOf(
   from: Date,
   to: Date,
 ): Promise<StatisticsInput> {
-  const readings = await db.query<GlucoseReading>(
-    `select measured_at as "measuredAt", mmol, flag, kind
+  // The time as epoch milliseconds, made a Date here: pg's text parse of a timestamptz was half
+  // of a 90-day summary's time (25,000 rows; docs/benchmarks.md, "The read path").
+  const rows = await db.query<Omit<GlucoseReading, 'measuredAt'> & { ms: number }>(
+    `select floor(extract(epoch from measured_at) * 1000)::float8 as ms, mmol, flag, kind
      from readings
      where patient_id = $1 and measured_at >= $2 and measured_at < $3 and kind <> 'control'
      order by measured_at`,
     [patientId, from, to],
   );
+  const readings = rows.rows.map(({ ms, mmol, flag, kind }) => ({ measuredAt: new Date(ms), mmol, flag, kind }));
   const patient = await db.query<{ targetProfile: TargetProfile; cgmPaired: boolean }>(
     `select p.target_profile as "targetProfile",
             exists (select 1 from devices d where d.patient_id = p.id and d.kind = 'cgm' and d.revoked_at is null)
@@ -40,6 +43,6 @@ export async function statisticsInputOf(
     [patientId],
   );
   const { targetProfile = 'standard', cgmPaired = false } = patient.rows[0] ?? {};
-  const hasCgm = readings.rows.some((r) => r.kind === 'cgm');
-  return { readings: readings.rows, monitoring: hasCgm || cgmPaired ? 'cgm' : 'bgm', targetProfile };
+  const hasCgm = readings.some((r) => r.kind === 'cgm');
+  return { readings, monitoring: hasCgm || cgmPaired ? 'cgm' : 'bgm', targetProfile };
 }

@@ -128,6 +128,24 @@ describe('two servers starting together on one PostgreSQL database', () => {
   });
 });
 
+describe('connections to a PostgreSQL server', () => {
+  it('run with JIT compilation off, unless the URL sets server options itself', async () => {
+    const target: TestDatabase = await createTestDatabase('postgres');
+    const url = new URL(target.databaseUrl!);
+    url.searchParams.set('options', '-c jit=on');
+    const dbs = await Promise.all(
+      [target.databaseUrl!, url.toString()].map((databaseUrl) =>
+        openDatabase({ databaseUrl, dataDir: target.dataDir, log: silentLog }),
+      ),
+    );
+    cleanup.push(async () => {
+      await Promise.all(dbs.map((d) => d.close()));
+      await target.dispose();
+    });
+    const jit = await Promise.all(dbs.map(async (d) => (await d.pool.query<{ jit: string }>('show jit')).rows[0]!.jit));
+    expect(jit).toEqual(['off', 'on']);
+  });
+});
 describe('a PostgreSQL server with TimescaleDB installed but not preloaded', () => {
   /** A fresh database reached through the proxy that plays such a server, and the log lines written. */
   async function behindUnpreloadedTimescale() {
