@@ -22,6 +22,21 @@ new_keys as (
   select device_serial, seq, measured_at, fingerprint from input
   on conflict (device_serial, seq) do nothing
   returning device_serial, seq
+),
+-- A late reading outdates the count buckets of its day (migration 018): here once per
+-- patient-day of the flush, where the trigger, which leaves device readings to this, would run
+-- once per reading (a storm's backlog is all late readings). In one order, so concurrent
+-- flushes never deadlock on it.
+moved as (
+  insert into reading_day_changes (patient_id, day, version, moved_by)
+  select distinct i.patient_id, date_bin('1 day', i.measured_at, timestamptz '1970-01-01 00:00:00+00'), 1::bigint,
+         pg_current_xact_id()
+  from input i join new_keys k on k.device_serial = i.device_serial and k.seq = i.seq
+  where i.measured_at < now() - interval '10 minutes' and i.kind <> 'control'
+  order by 1, 2
+  on conflict (patient_id, day) do update set version = reading_day_changes.version + 1, moved_by = excluded.moved_by
+  where reading_day_changes.moved_by <> excluded.moved_by
+  returning 1
 )`;
 
 const INSERT_NEW_READINGS = `

@@ -9,6 +9,8 @@ import {
   createTeam,
   dropReadingBuckets,
   periodCountsOf,
+  storeDeviceReadings,
+  storeDeviceReadingsForEvaluation,
   type Database,
   type PeriodCounts,
 } from '../../src/storage/index.ts';
@@ -157,34 +159,52 @@ describe.each(BACKENDS)('period counts from buckets on %s', (backend) => {
     );
   }, 180_000);
 
-  it('reuses a stored bucket, and counts it again once a late reading of its day arrives', async () => {
-    const id = await patient();
-    const day = Date.UTC(2026, 10, 10);
-    const period = { from: new Date(day), to: new Date(day + DAY) };
-    const reading = (at: number, mmol: number): Reading => ({ at, mmol, flag: null, kind: 'cgm', source: 'device' });
-    await insertReadings(db, id, [reading(day + HOUR, 6), reading(day + 2 * HOUR, 12)]);
-    const first = (await periodCountsOf(db.pool, [id], [period])).get(id)![0]!;
-    expect(first.cgmReadings).toBe(2);
-    expect(await bucketRows(id)).toBe(1);
+  it.each([
+    ['a device write', 'device'],
+    ["the group commit's write", 'group'],
+    ['a manual entry (the trigger)', 'manual'],
+    ['an import (the trigger)', 'import'],
+  ] as const)(
+    'reuses a stored bucket, and counts it again once a late reading of its day arrives by %s',
+    async (_path, via) => {
+      const id = await patient();
+      const day = Date.UTC(2026, 10, 10);
+      const period = { from: new Date(day), to: new Date(day + DAY) };
+      const reading = (at: number, mmol: number): Reading => ({ at, mmol, flag: null, kind: 'cgm', source: 'device' });
+      const first = [reading(day + HOUR, 6), reading(day + 2 * HOUR, 12)];
+      await insertReadings(db, id, first);
+      expect((await periodCountsOf(db.pool, [id], [period])).get(id)![0]!.cgmReadings).toBe(2);
+      expect(await bucketRows(id)).toBe(1);
 
-    // The stored bucket is what answers: a count changed behind its back shows (and only here).
-    await db.pool.query('update reading_buckets set cgm_readings = 99 where patient_id = $1', [id]);
-    expect((await periodCountsOf(db.pool, [id], [period])).get(id)![0]!.cgmReadings).toBe(99);
+      // The stored bucket is what answers: a count changed behind its back shows (and only here).
+      await db.pool.query('update reading_buckets set cgm_readings = 99 where patient_id = $1', [id]);
+      expect((await periodCountsOf(db.pool, [id], [period])).get(id)![0]!.cgmReadings).toBe(99);
 
-    // A reading of that day stored now (more than 10 minutes after it was measured) outdates it.
-    await insertReadings(db, id, [reading(day + 3 * HOUR, 2.5)]);
-    const after = (await periodCountsOf(db.pool, [id], [period])).get(id)![0]!;
-    expect(after).toEqual(
-      countedOneByOne(
-        [reading(day + HOUR, 6), reading(day + 2 * HOUR, 12), reading(day + 3 * HOUR, 2.5)],
-        day,
-        day + DAY,
-      ),
-    );
-    // Counted again and stored again: the next answer comes from the bucket, as before.
-    await db.pool.query('update reading_buckets set cgm_readings = 98 where patient_id = $1', [id]);
-    expect((await periodCountsOf(db.pool, [id], [period])).get(id)![0]!.cgmReadings).toBe(98);
-  });
+      // A reading of that day stored now (more than 10 minutes after it was measured) outdates it.
+      const late = { ...reading(day + 3 * HOUR, 2.5), source: via === 'group' ? 'device' : via } as Reading;
+      if (via === 'device' || via === 'group') {
+        const store = via === 'device' ? storeDeviceReadings : storeDeviceReadingsForEvaluation;
+        const stored = await store(db.pool, [
+          {
+            deviceSerial: `late-${id}`,
+            patientId: id,
+            seq: 1,
+            measuredAt: new Date(late.at),
+            mmol: late.mmol,
+            flag: null,
+            kind: 'cgm',
+            meal: null,
+          },
+        ]);
+        expect(stored).toEqual(['stored']);
+      } else await insertReadings(db, id, [late]);
+      const after = (await periodCountsOf(db.pool, [id], [period])).get(id)![0]!;
+      expect(after).toEqual(countedOneByOne([...first, late], day, day + DAY));
+      // Counted again and stored again: the next answer comes from the bucket, as before.
+      await db.pool.query('update reading_buckets set cgm_readings = 98 where patient_id = $1', [id]);
+      expect((await periodCountsOf(db.pool, [id], [period])).get(id)![0]!.cgmReadings).toBe(98);
+    },
+  );
 
   it('counts a late reading into a compressed week too (TimescaleDB runs the trigger there)', async () => {
     const id = await patient();
