@@ -68,7 +68,7 @@ end $$;
 -- BEFORE, not AFTER: TimescaleDB runs BEFORE ROW triggers for inserts into compressed chunks too
 -- (a late reading of an older week), where an AFTER ROW INSERT trigger is refused. Device
 -- readings are left to the device write itself (core/src/storage/readings.ts), which moves each
--- patient-day on once per flush: row by row, a storm of meters' backlogs ran at half the rate.
+-- patient-day on once per flush rather than once per reading (a storm is all backlog).
 create trigger readings_late_reading before insert on readings
   for each row when (new.measured_at < now() - interval '10 minutes' and new.kind <> 'control'
                      and new.source <> 'device')
