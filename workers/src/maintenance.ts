@@ -3,7 +3,13 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { Histogram } from 'prom-client';
 import { producerQueue, type ProducerQueue, type RedisEndpoint } from '@glucoboard/core/platform';
-import { applyRetention, compressOldReadings, refreshRollups, type Database } from '@glucoboard/core/storage';
+import {
+  applyRetention,
+  compressOldReadings,
+  refreshRollups,
+  vacuumEmbedded,
+  type Database,
+} from '@glucoboard/core/storage';
 import { queuePrefix, QUEUES } from '@glucoboard/core/wire';
 import { closeWithin, keepSchedules, workerConnection } from './queues.ts';
 
@@ -21,6 +27,7 @@ export const MAINTENANCE_SCHEDULE = {
   'refresh-rollups': 5 * 60_000,
   'compress-readings': 60 * 60_000,
   'apply-retention': 60 * 60_000,
+  'vacuum-embedded': 60 * 60_000,
 } as const;
 export type MaintenanceJob = keyof typeof MAINTENANCE_SCHEDULE;
 const SCHEDULES = Object.entries(MAINTENANCE_SCHEDULE).map(([id, every]) => ({ id, every }));
@@ -32,7 +39,7 @@ export interface MaintenanceWorker {
 }
 
 /**
- * Retention, compression and rollup refresh as scheduled BullMQ jobs. The embedded database has
+ * Retention, compression, rollup refresh and (embedded only) vacuum as scheduled BullMQ jobs. The embedded database has
  * no TimescaleDB background scheduler, and plain PostgreSQL has none either, so these run here
  * for every backend; each job is idempotent, so a retry or an overlap does no harm.
  */
@@ -102,6 +109,8 @@ export async function runMaintenanceJob(
       return { compressedChunks: await compressOldReadings(db, settings.compressAfterDays) };
     case 'apply-retention':
       return applyRetention(db, settings);
+    case 'vacuum-embedded':
+      return { vacuumed: await vacuumEmbedded(db) };
     default:
       throw new Error(`unknown maintenance job ${String(job)}`);
   }

@@ -189,3 +189,17 @@ on conflict (patient_id, bucket) do update set
   n = excluded.n, n_valued = excluded.n_valued, sum_mmol = excluded.sum_mmol, sum_sq_mmol = excluded.sum_sq_mmol,
   min_mmol = excluded.min_mmol, max_mmol = excluded.max_mmol, n_very_low = excluded.n_very_low, n_low = excluded.n_low,
   n_in_range = excluded.n_in_range, n_high = excluded.n_high, n_very_high = excluded.n_very_high`;
+
+/**
+ * What autovacuum does on a PostgreSQL server, for the embedded database, which has no background
+ * processes: the visibility map (without it the covering readings index cannot answer alone) and
+ * the planner's statistics. Without statistics the count buckets of a 1,000-patient team took 2.2 s
+ * to add up instead of 0.6 s, and 56 s on the read benchmark's 8.9 million readings. Insert-only
+ * tables vacuum quickly after the first time (all-visible pages are skipped). A no-op on a
+ * server, whose autovacuum does it; answers whether it ran.
+ */
+export async function vacuumEmbedded(db: Database): Promise<boolean> {
+  if (db.backend !== 'embedded') return false;
+  await db.pool.query('vacuum (analyze)');
+  return true;
+}

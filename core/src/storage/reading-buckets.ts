@@ -130,8 +130,9 @@ stored as (
   on conflict (patient_id, start_at, hours) do update set
     edges = excluded.edges, ${COUNT_COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')},
     last_at = excluded.last_at, counted_version = excluded.counted_version, counted_at = now()
+  returning 1
 )
-select t.patient_id as "patientId", t.period,
+select t.patient_id as "patientId", t.period, (select count(*) from stored)::int as stored,
        ${COUNT_COLUMNS.map((c) => `sum(t.${c})::int as ${c}`).join(', ')}, max(t.last_at) as "lastReadingAt"
 from (
   select patient_id, period, ${COUNT_COLUMNS.join(', ')}, last_at from known where valid
@@ -140,7 +141,17 @@ from (
 ) t
 group by t.patient_id, t.period`;
 
-type CountRow = { patientId: string; period: number; lastReadingAt: Date | null } & Record<string, number>;
+type CountRow = { patientId: string; period: number; stored: number; lastReadingAt: Date | null } & Record<
+  string,
+  number
+>;
+
+/**
+ * After storing this many buckets at once (a team's first count), the table's statistics are
+ * brought up to date at once: the plan of the next count depends on them, and the embedded
+ * database has no autovacuum to do it (2.2 s instead of 0.6 s for 1,000 patients without).
+ */
+const ANALYZE_AFTER_STORED = 5_000;
 
 const emptyCounts = (): PeriodCounts => ({
   bands: new Array<number>(BAND_COUNT).fill(0),
@@ -184,6 +195,7 @@ export async function periodCountsOf(
     if ((err as { code?: string }).code !== DEADLOCK) throw err;
     rows = (await db.query<CountRow>(PERIOD_COUNTS, params)).rows;
   }
+  if ((rows[0]?.stored ?? 0) >= ANALYZE_AFTER_STORED) await db.query('analyze reading_buckets');
   for (const row of rows) {
     const counts = result.get(row.patientId);
     if (!counts) continue;

@@ -8,6 +8,7 @@ import {
   refreshRollups,
   storeDeviceReadings,
   storeNightscoutDocuments,
+  vacuumEmbedded,
   type Database,
   type DeviceReadingToStore,
 } from '../../src/storage/index.ts';
@@ -33,6 +34,19 @@ describe.each(BACKENDS)('maintenance on the %s backend', (backend) => {
     db = await openTestDatabase(backend);
   });
   afterAll(() => db?.dispose());
+
+  it('vacuums and analyzes the embedded database, which has no autovacuum, and leaves a server to its own', async () => {
+    await db.pool.query('create table vacuum_probe (n int)');
+    await db.pool.query('insert into vacuum_probe select generate_series(1, 500)');
+    const tuples = async () =>
+      (await db.pool.query<{ n: number }>(`select reltuples::int as n from pg_class where relname = 'vacuum_probe'`))
+        .rows[0]!.n;
+    const before = await tuples();
+    expect(before).not.toBe(500);
+    const ran = await vacuumEmbedded(db);
+    expect(ran).toBe(backend === 'embedded');
+    if (ran) expect(await tuples()).toBe(500);
+  });
 
   it('retention removes readings older than the retention period and keeps the rest', async () => {
     const { patientId } = await patientWithDevice(db, 'RETAIN-1');
