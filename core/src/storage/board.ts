@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Severity } from '../domain/alert-rules.ts';
 import type { BandCounts, TargetProfile } from '../domain/targets.ts';
+import { epochMs } from './database.ts';
 import { periodCountsOf } from './reading-buckets.ts';
 import { thresholdsOfPatients } from './thresholds.ts';
 import type { MeterFlag, ReadingSource } from '../domain/reading.ts';
@@ -107,7 +108,7 @@ order by p.display_name, p.id`;
 
 const SPARKLINE = `
 select r.patient_id as "patientId",
-       floor(extract(epoch from date_bin($4::interval, r.measured_at, $2::timestamptz)) * 1000)::float8 as "atMs",
+       ${epochMs('date_bin($4::interval, r.measured_at, $2::timestamptz)')} as "atMs",
        avg(r.mmol) filter (where r.flag is null) as mmol,
        min(r.mmol) filter (where r.flag is null) as min,
        max(r.mmol) filter (where r.flag is null) as max,
@@ -174,8 +175,7 @@ export async function boardPatientsOf(
   if (ids.length === 0) return [];
   const thresholds = await thresholdsOfPatients(db, ids);
 
-  // Bin times as epoch milliseconds: pg's parse of 96,000 timestamptz values (1,000 patients)
-  // cost more than the rest of the board's rows.
+  // Bin times as epoch milliseconds (`epochMs`): 96,000 of them for 1,000 patients.
   const sparkline = await db.query<Omit<BoardSparkPoint, 'at'> & { patientId: string; atMs: number }>(SPARKLINE, [
     ids,
     sparklineFrom,

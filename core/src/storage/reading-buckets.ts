@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { CGM_EXPECTED_INTERVAL_MINUTES } from '../domain/statistics.ts';
 import { BAND_COUNT, BAND_EDGES, type BandCounts } from '../domain/targets.ts';
 import type { ReadingSource } from '../domain/reading.ts';
 
@@ -106,7 +107,7 @@ counted as (
          (count(*) filter (where r.source = 'manual'))::int as manual,
          (count(*) filter (where r.source = 'import'))::int as import,
          (count(*) filter (where r.kind = 'cgm'))::int as cgm_readings,
-         (count(distinct date_bin('5 minutes', r.measured_at, timestamptz '1970-01-01 00:00:00+00'))
+         (count(distinct date_bin('${CGM_EXPECTED_INTERVAL_MINUTES} minutes', r.measured_at, timestamptz '1970-01-01 00:00:00+00'))
             filter (where r.kind = 'cgm'))::int as cgm_slots,
          max(r.measured_at) as last_at
   from known k

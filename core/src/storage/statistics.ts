@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { epochMs } from './database.ts';
 import type { DeviceKind } from '../domain/reading.ts';
 import type { GlucoseReading } from '../domain/statistics.ts';
 import type { TargetProfile } from '../domain/targets.ts';
@@ -25,10 +26,9 @@ export async function statisticsInputOf(
   from: Date,
   to: Date,
 ): Promise<StatisticsInput> {
-  // The time as epoch milliseconds, made a Date here: pg's text parse of a timestamptz was half
-  // of a 90-day summary's time (25,000 rows; docs/benchmarks.md, "The read path").
+  // Epoch milliseconds made a Date here: pg's timestamptz parse was half of a 90-day summary's time.
   const rows = await db.query<Omit<GlucoseReading, 'measuredAt'> & { ms: number }>(
-    `select floor(extract(epoch from measured_at) * 1000)::float8 as ms, mmol, flag, kind
+    `select ${epochMs('measured_at')} as ms, mmol, flag, kind
      from readings
      where patient_id = $1 and measured_at >= $2 and measured_at < $3 and kind <> 'control'
      order by measured_at`,
