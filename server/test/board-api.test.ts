@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectedCgmSlots } from '@glucoboard/core/domain';
+import { boardView } from '@glucoboard/core/wire';
 import type { BoardPatientCounts } from '@glucoboard/core/storage';
 import { BACKENDS } from '@glucoboard/core/test-support/databases';
 import { StatisticsMemo } from '../src/api/board.ts';
@@ -19,7 +20,9 @@ interface Row {
   triage: { category: string; rank: number; since: string | null; measure: number | null };
   statistics: Record<string, unknown> & { ranges: Record<string, number | null> };
   alerts: { open: number; acknowledged: number; worstSeverity: string | null; escalated: boolean };
-  sparkline: Array<{ at: string; mmol: number | null; count: number }>;
+  sparkline: Array<
+    [at: number, mmol: number | null, min: number | null, max: number | null, count: number, flag: string | null]
+  >;
   recentCgm: Array<{ measuredAt: string; mmol: number }>;
   lastReading: { measuredAt: string; mmol: number | null; flag: string | null; kind: string } | null;
   lastReviewed: { at: string; by: { id: string; name: string } | null } | null;
@@ -189,8 +192,16 @@ describe.each(BACKENDS)('the board on the %s backend', (backend) => {
     expect(answer.sparklineBinMinutes).toBe(15);
     expect(steady.sparkline.length).toBeGreaterThanOrEqual(95);
     expect(steady.sparkline.length).toBeLessThanOrEqual(97);
-    expect(steady.sparkline.every((p) => p.mmol === 6.5)).toBe(true);
-    expect(steady.sparkline.reduce((n, p) => n + p.count, 0)).toBe(288);
+    expect(
+      steady.sparkline.every(
+        ([, mmol, min, max, , flag]) => mmol === 6.5 && min === 6.5 && max === 6.5 && flag === null,
+      ),
+    ).toBe(true);
+    expect(steady.sparkline.reduce((n, [, , , , count]) => n + count, 0)).toBe(288);
+    // Bins on the clock's 15-minute grid, oldest first.
+    expect(steady.sparkline.every(([at]) => at % (15 * 60_000) === 0)).toBe(true);
+    expect(steady.sparkline.map(([at]) => at)).toEqual(steady.sparkline.map(([at]) => at).sort((a, b) => a - b));
+    expect(() => boardView.parse(answer)).not.toThrow();
     expect(steady.statistics.dataSufficiency).toBeNull();
     expect(steady.statistics.tooLittleData).toBe(false);
     expect(steady.recentCgm).toEqual([]);
@@ -268,6 +279,23 @@ describe.each(BACKENDS)('the board on the %s backend', (backend) => {
     await B.nurse.get(`/api/board?teamId=${A.teamId}`);
     const after = await sql(`select count(*)::int as n from audit_events where action = 'board.read'`, []);
     expect(after.rows[0]!.n).toBe(before.rows[0]!.n);
+  });
+
+  it('shows a reading entered late in the sparkline bins the server kept from the last answer', async () => {
+    const made = await A.admin.post('/api/patients', { name: 'Home visit', teamId: A.teamId, labels: [] });
+    expect(made.status).toBe(201);
+    const before = (await board(A.nurse, A.teamId)).patients.find((p) => p.id === made.body.id)!;
+    expect(before.sparkline).toEqual([]);
+    // Read off a meter at a home visit three hours after it was measured.
+    const measuredAt = Date.now() - 3 * 60 * 60_000;
+    const bin = Math.floor(measuredAt / (15 * 60_000)) * 15 * 60_000;
+    const entered = await A.nurse.post(`/api/patients/${before.id}/readings`, {
+      measuredAt: new Date(measuredAt).toISOString(),
+      mmol: 4.4,
+    });
+    expect(entered.status, entered.text).toBe(201);
+    const after = (await board(A.nurse, A.teamId)).patients.find((p) => p.id === before.id)!;
+    expect(after.sparkline).toEqual([[bin, 4.4, 4.4, 4.4, 1, null]]);
   });
 
   it('describes the route and its answer in the OpenAPI document', async () => {

@@ -26,7 +26,7 @@ describe('a live reading on its row', () => {
     name: 'P',
     monitoring: 'bgm',
     lastReading: { measuredAt: at(generated - 60 * MINUTE), mmol: 6, flag: null, kind: 'bgm', source: 'device' },
-    sparkline: [{ at: at(origin + 92 * 15 * MINUTE), mmol: 6, min: 6, max: 6, count: 1, flag: null }],
+    sparkline: [[origin + 92 * 15 * MINUTE, 6, 6, 6, 1, null]],
   });
 
   it('becomes the last reading, a trend value and a point in its sparkline bin', () => {
@@ -36,10 +36,10 @@ describe('a live reading on its row', () => {
     expect(next.monitoring).toBe('cgm');
     expect(next.recentCgm).toEqual([{ measuredAt: at(generated + 4 * MINUTE), mmol: 8 }]);
     const bin = next.sparkline.at(-1)!;
-    expect(bin).toMatchObject({ at: at(origin + 96 * 15 * MINUTE), mmol: 8, count: 1 });
+    expect(bin).toEqual([origin + 96 * 15 * MINUTE, 8, 8, 8, 1, null]);
     // A second value in the same bin updates its mean, minimum and maximum.
     const again = applyReading(next, reading('p', 9, 6), board, now + 5 * MINUTE);
-    expect(again.sparkline.at(-1)).toMatchObject({ mmol: 7, min: 6, max: 8, count: 2 });
+    expect(again.sparkline.at(-1)).toEqual([origin + 96 * 15 * MINUTE, 7, 6, 8, 2, null]);
     expect(again.recentCgm.map((r) => r.mmol)).toEqual([8, 6]);
   });
 
@@ -54,9 +54,15 @@ describe('a live reading on its row', () => {
     expect(older.lastReading?.mmol).toBe(6);
   });
 
+  it("bins on the clock's grid, as the server does, whenever the answer was made", () => {
+    const offGrid = { ...board, generatedAt: at(generated + 7 * MINUTE) };
+    const next = applyReading(base, reading('p', 8, 7), offGrid, generated + 9 * MINUTE);
+    expect(next.sparkline.at(-1)).toEqual([generated, 7, 7, 7, 1, null]);
+  });
+
   it('marks LO in its bin without a number', () => {
     const next = applyReading(base, reading('p', 2, null, { flag: 'LO', kind: 'bgm' }), board, generated + 3 * MINUTE);
-    expect(next.sparkline.at(-1)).toMatchObject({ mmol: null, count: 0, flag: 'LO' });
+    expect(next.sparkline.at(-1)).toMatchObject([generated, null, null, null, 0, 'LO']);
     expect(next.lastReading).toMatchObject({ mmol: null, flag: 'LO' });
   });
 });

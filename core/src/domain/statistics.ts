@@ -322,6 +322,12 @@ export const TRIAGE_LIMITS = {
 /** Days of the period the board triages on (and of the period before it, for the TIR drop). */
 export const TRIAGE_DAYS = 14;
 
+/** What a board row shows besides the statistics period: the last 24 h, in bins of 15 minutes. */
+export const BOARD_SPARKLINE_HOURS = 24;
+export const BOARD_SPARKLINE_BIN_MINUTES = 15;
+/** CGM values this recent are the trend arrow's input (the rapid_change rule looks back as far). */
+export const BOARD_TREND_MINUTES = 20;
+
 export interface TriageInput {
   /** The patient's alerts that are not resolved. */
   alerts: ReadonlyArray<{ severity: Severity; state: 'open' | 'acknowledged'; openedAt: Date }>;

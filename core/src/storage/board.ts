@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Severity } from '../domain/alert-rules.ts';
 import type { BandCounts, TargetProfile } from '../domain/targets.ts';
-import { epochMs } from './database.ts';
+import { SparklineMemo, type SparkBin } from './board-sparklines.ts';
 import { periodCountsOf } from './reading-buckets.ts';
 import { thresholdsOfPatients } from './thresholds.ts';
 import type { MeterFlag, ReadingSource } from '../domain/reading.ts';
@@ -28,6 +28,7 @@ export interface BoardPeriod {
   /** Days of the statistics period; the previous period is as long and ends where it starts. */
   days: number;
   sparklineHours: number;
+  /** Bins on the clock's grid of this width (board-sparklines.ts). */
   sparklineBinMinutes: number;
   /** CGM values this far back are the trend arrow's input. */
   trendMinutes: number;
@@ -63,16 +64,6 @@ export interface BoardPatientCounts {
   cgmSeen: boolean;
 }
 
-export interface BoardSparkPoint {
-  at: Date;
-  mmol: number | null;
-  min: number | null;
-  max: number | null;
-  /** Numeric readings in the bin (a live reading updates the mean with it). */
-  count: number;
-  flag: MeterFlag | null;
-}
-
 export interface BoardAlert {
   severity: Severity;
   state: Exclude<AlertState, 'resolved'>;
@@ -82,7 +73,7 @@ export interface BoardAlert {
 
 export interface BoardPatientLive extends BoardPatientBase {
   recentCgm: Array<{ measuredAt: Date; mmol: number }>;
-  sparkline: BoardSparkPoint[];
+  sparkline: SparkBin[];
   alerts: BoardAlert[];
 }
 
@@ -105,19 +96,6 @@ left join lateral (
 ) last on true
 where p.team_id = $1
 order by p.display_name, p.id`;
-
-const SPARKLINE = `
-select r.patient_id as "patientId",
-       ${epochMs('date_bin($4::interval, r.measured_at, $2::timestamptz)')} as "atMs",
-       avg(r.mmol) filter (where r.flag is null) as mmol,
-       min(r.mmol) filter (where r.flag is null) as min,
-       max(r.mmol) filter (where r.flag is null) as max,
-       (count(r.mmol) filter (where r.flag is null))::int as count,
-       case when bool_or(r.flag = 'LO') then 'LO' when bool_or(r.flag = 'HI') then 'HI' end as flag
-from readings r
-where r.patient_id = any($1::uuid[]) and r.measured_at >= $2 and r.measured_at < $3 and r.kind <> 'control'
-group by 1, 2
-order by 1, 2`;
 
 const RECENT_CGM = `
 select r.patient_id as "patientId", r.measured_at as "measuredAt", r.mmol
@@ -143,15 +121,16 @@ function groupBy<T extends { patientId: string }>(rows: readonly T[]): Map<strin
 
 /**
  * The team's patients (the responsible team's, by name) with what their rows show of the present:
- * last reading, sparkline, trend input and live alerts. Four queries for the whole team.
+ * last reading, sparkline, trend input and live alerts. A handful of queries for the whole team;
+ * the sparklines come from `sparklines`, which keeps the team's settled bins between calls.
  */
 export async function boardPatientsOf(
   db: Queryable,
   teamId: string,
   period: Omit<BoardPeriod, 'days'>,
+  sparklines: SparklineMemo = new SparklineMemo(),
 ): Promise<BoardPatientLive[]> {
   const now = period.now.getTime();
-  const sparklineFrom = new Date(now - period.sparklineHours * 60 * MINUTE_MS);
   const trendFrom = new Date(now - period.trendMinutes * MINUTE_MS);
 
   const patients = await db.query<{
@@ -175,16 +154,13 @@ export async function boardPatientsOf(
   if (ids.length === 0) return [];
   const thresholds = await thresholdsOfPatients(db, ids);
 
-  // Bin times as epoch milliseconds (`epochMs`): 96,000 of them for 1,000 patients.
-  const sparkline = await db.query<Omit<BoardSparkPoint, 'at'> & { patientId: string; atMs: number }>(SPARKLINE, [
-    ids,
-    sparklineFrom,
-    period.now,
-    `${period.sparklineBinMinutes} minutes`,
-  ]);
+  const sparkOf = await sparklines.sparklinesOf(db, teamId, ids, {
+    now: period.now,
+    hours: period.sparklineHours,
+    binMinutes: period.sparklineBinMinutes,
+  });
   const recent = await db.query<{ patientId: string; measuredAt: Date; mmol: number }>(RECENT_CGM, [ids, trendFrom]);
   const alerts = await db.query<BoardAlert & { patientId: string }>(ALERTS, [ids]);
-  const sparkOf = groupBy(sparkline.rows);
   const recentOf = groupBy(recent.rows);
   const alertsOf = groupBy(alerts.rows);
 
@@ -205,14 +181,7 @@ export async function boardPatientsOf(
         ? { measuredAt: p.lastMeasuredAt, mmol: p.lastMmol, flag: p.lastFlag, kind: p.lastKind, source: p.lastSource }
         : null,
     recentCgm: (recentOf.get(p.id) ?? []).map(({ measuredAt, mmol }) => ({ measuredAt, mmol })),
-    sparkline: (sparkOf.get(p.id) ?? []).map(({ atMs, mmol, min, max, count, flag }) => ({
-      at: new Date(atMs),
-      mmol,
-      min,
-      max,
-      count,
-      flag,
-    })),
+    sparkline: sparkOf.get(p.id) ?? [],
     alerts: (alertsOf.get(p.id) ?? []).map(({ severity, state, openedAt, escalated }) => ({
       severity,
       state,

@@ -9,6 +9,7 @@ export * from './audit.ts';
 export * from './alerts.ts';
 export * from './statistics.ts';
 export * from './reading-buckets.ts';
+export * from './board-sparklines.ts';
 export * from './board.ts';
 export * from './thresholds.ts';
 export * from './sessions.ts';

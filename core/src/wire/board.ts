@@ -14,6 +14,25 @@ import { profileTargetsView, rangeSharesView, targetProfileView, targetSharesVie
 const instant = z.string().describe('ISO-8601, UTC');
 const percent = z.number().nullable();
 
+/**
+ * A sparkline bin as a tuple, not an object: a 1,000-patient board has some 96,000 of them (as
+ * objects with ISO times the answer was 9.8 MB; docs/benchmarks.md).
+ */
+export const sparkBinView = z
+  .tuple([
+    z.number().int().describe("Start of the bin, ms since the epoch, on the clock's grid of the bin width"),
+    z
+      .number()
+      .nullable()
+      .describe('Mean of the numeric readings in the bin, to 0.01 mmol/L; null if it had only LO/HI'),
+    z.number().nullable().describe('Lowest numeric reading'),
+    z.number().nullable().describe('Highest numeric reading'),
+    z.number().int().describe('Numeric readings in the bin'),
+    z.enum(['LO', 'HI']).nullable().describe('A reading in the bin showed LO (or else HI)'),
+  ])
+  .meta({ id: 'SparkBin', description: '[at, mmol, min, max, count, flag]' });
+export type SparkBinView = z.infer<typeof sparkBinView>;
+
 export const boardPatientView = z
   .object({
     id: z.uuid(),
@@ -35,17 +54,10 @@ export const boardPatientView = z
       .array(z.object({ measuredAt: instant, mmol: z.number() }))
       .describe('CGM values of the last 20 minutes, oldest first: what a trend arrow is computed from'),
     sparkline: z
-      .array(
-        z.object({
-          at: instant.describe('Start of the bin'),
-          mmol: z.number().nullable().describe('Mean of the numeric readings in the bin; null if it had only LO/HI'),
-          min: z.number().nullable(),
-          max: z.number().nullable(),
-          count: z.number().int().describe('Numeric readings in the bin'),
-          flag: z.enum(['LO', 'HI']).nullable().describe('A reading in the bin showed LO (or else HI)'),
-        }),
-      )
-      .describe('The last 24 h in bins of sparklineBinMinutes, empty bins left out, oldest first'),
+      .array(sparkBinView)
+      .describe(
+        'The last 24 h in bins of sparklineBinMinutes on the clock grid (the first bin holds generatedAt - sparklineHours), empty bins left out, oldest first',
+      ),
     statistics: z.object({
       ranges: rangeSharesView.describe('The last 14 days'),
       count: z.number().int(),

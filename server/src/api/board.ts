@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import {
+  BOARD_SPARKLINE_BIN_MINUTES,
+  BOARD_SPARKLINE_HOURS,
+  BOARD_TREND_MINUTES,
   cgmSufficiencyOf,
   GLUCOSE_RANGES,
   compareTriage,
@@ -16,6 +19,7 @@ import {
 import {
   boardCountsOf,
   boardPatientsOf,
+  SparklineMemo,
   type BoardPatientCounts,
   type BoardPatientLive,
 } from '@glucoboard/core/storage';
@@ -27,11 +31,6 @@ import type { ApiDependencies } from './context.ts';
 
 const DAY_MS = 24 * 60 * 60_000;
 
-/** What a board row shows besides the statistics period: the last 24 h, 96 bins of 15 minutes. */
-export const BOARD_SPARKLINE_HOURS = 24;
-export const BOARD_SPARKLINE_BIN_MINUTES = 15;
-/** CGM values this recent are the trend arrow's input (the rapid_change rule looks back as far). */
-export const BOARD_TREND_MINUTES = 20;
 /** How long a team's 14-day counts are reused (see StatisticsMemo). */
 export const BOARD_STATISTICS_TTL_MS = 60_000;
 
@@ -128,7 +127,7 @@ function rowOf(
     monitoring,
     lastReading: p.lastReading && { ...p.lastReading, measuredAt: p.lastReading.measuredAt.toISOString() },
     recentCgm: p.recentCgm.map((r) => ({ measuredAt: r.measuredAt.toISOString(), mmol: r.mmol })),
-    sparkline: p.sparkline.map((s) => ({ ...s, at: s.at.toISOString() })),
+    sparkline: p.sparkline,
     statistics: {
       ranges: current.ranges,
       count: current.count,
@@ -168,7 +167,11 @@ function rowOf(
  * 404, as `teamAccess` does); every patient shown is an access to that patient's data, so each gets
  * a `board.read` audit event, like the patient list.
  */
-export function boardRoutes(deps: ApiDependencies, memo = new StatisticsMemo()): RouteSpec[] {
+export function boardRoutes(
+  deps: ApiDependencies,
+  memo = new StatisticsMemo(),
+  sparklines = new SparklineMemo(),
+): RouteSpec[] {
   const db = deps.db.pool;
   return [
     route({
@@ -183,12 +186,17 @@ export function boardRoutes(deps: ApiDependencies, memo = new StatisticsMemo()):
       async handle({ user, query, origin }) {
         await teamAccess(db, user, query.teamId, 'member');
         const now = new Date();
-        const patients = await boardPatientsOf(db, query.teamId, {
-          now,
-          sparklineHours: BOARD_SPARKLINE_HOURS,
-          sparklineBinMinutes: BOARD_SPARKLINE_BIN_MINUTES,
-          trendMinutes: BOARD_TREND_MINUTES,
-        });
+        const patients = await boardPatientsOf(
+          db,
+          query.teamId,
+          {
+            now,
+            sparklineHours: BOARD_SPARKLINE_HOURS,
+            sparklineBinMinutes: BOARD_SPARKLINE_BIN_MINUTES,
+            trendMinutes: BOARD_TREND_MINUTES,
+          },
+          sparklines,
+        );
         const ids = patients.map((p) => p.id);
         const statistics = await memo.countsOf(query.teamId, ids, (at) =>
           boardCountsOf(db, ids, { now: at, days: TRIAGE_DAYS }),

@@ -14,35 +14,29 @@ export const TREND_KEEP_MINUTES = 20;
 
 type Spark = BoardPatientView['sparkline'][number];
 
-function mergeSpark(points: readonly Spark[], at: number, reading: BoardReading): Spark[] {
-  const iso = new Date(at).toISOString();
-  const index = points.findIndex((p) => Date.parse(p.at) === at);
+/** The bin at `at` with the reading added (a new bin if there was none), bins oldest first. */
+function mergeSpark(bins: readonly Spark[], at: number, reading: BoardReading): Spark[] {
+  const index = bins.findIndex(([start]) => start === at);
   const numeric = reading.flag === null && reading.mmol !== null ? reading.mmol : null;
-  const flag = (current: Spark['flag']): Spark['flag'] =>
+  const flagWith = (current: Spark[5]): Spark[5] =>
     reading.flag === 'LO' || current === 'LO' ? 'LO' : (reading.flag ?? current);
   if (index < 0) {
-    const point: Spark = {
-      at: iso,
-      mmol: numeric,
-      min: numeric,
-      max: numeric,
-      count: numeric === null ? 0 : 1,
-      flag: flag(null),
-    };
-    return [...points, point].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+    const bin: Spark = [at, numeric, numeric, numeric, numeric === null ? 0 : 1, flagWith(null)];
+    return [...bins, bin].sort((a, b) => a[0] - b[0]);
   }
-  const p = points[index]!;
+  const [, mmol, min, max, count, flag] = bins[index]!;
   const merged: Spark =
     numeric === null
-      ? { ...p, flag: flag(p.flag) }
-      : {
-          ...p,
-          mmol: ((p.mmol ?? 0) * p.count + numeric) / (p.count + 1),
-          min: p.min === null ? numeric : Math.min(p.min, numeric),
-          max: p.max === null ? numeric : Math.max(p.max, numeric),
-          count: p.count + 1,
-        };
-  return points.map((q, i) => (i === index ? merged : q));
+      ? [at, mmol, min, max, count, flagWith(flag)]
+      : [
+          at,
+          ((mmol ?? 0) * count + numeric) / (count + 1),
+          min === null ? numeric : Math.min(min, numeric),
+          max === null ? numeric : Math.max(max, numeric),
+          count + 1,
+          flag,
+        ];
+  return bins.map((bin, i) => (i === index ? merged : bin));
 }
 
 /**
@@ -76,13 +70,13 @@ export function applyReading(
           .sort((a, b) => Date.parse(a.measuredAt) - Date.parse(b.measuredAt))
       : row.recentCgm;
 
+  // Bins lie on the clock's grid of their width, as the server makes them.
   const binMs = board.sparklineBinMinutes * MINUTE;
-  const origin = Date.parse(board.generatedAt) - board.sparklineHours * 60 * MINUTE;
   const windowStart = now - board.sparklineHours * 60 * MINUTE;
-  let sparkline = row.sparkline.filter((p) => Date.parse(p.at) + binMs > windowStart);
+  let sparkline = row.sparkline.filter(([start]) => start + binMs > windowStart);
   if (t >= windowStart && t <= now + 5 * MINUTE) {
-    const bin = origin + Math.floor((t - origin) / binMs) * binMs;
-    const known = sparkline.some((p) => Date.parse(p.at) === bin);
+    const bin = Math.floor(t / binMs) * binMs;
+    const known = sparkline.some(([start]) => start === bin);
     if (!(known && t <= Date.parse(board.generatedAt))) sparkline = mergeSpark(sparkline, bin, reading);
   }
 
