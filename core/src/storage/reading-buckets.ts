@@ -115,6 +115,9 @@ counted as (
     select r.measured_at, r.kind, r.source, ${BAND_INDEX} as band
     from readings r
     where r.patient_id = k.patient_id and r.measured_at >= k.start_at and r.measured_at < k.end_at and r.kind <> 'control'
+    -- A fence: one index range scan per piece. Flattened into a join, the embedded database's
+    -- planner sorted all readings for a merge join instead (63 s for 1,000 patients, not 0.3).
+    offset 0
   ) r on true
   where not k.valid
   group by k.patient_id, k.start_at, k.hours, k.period, k.version
