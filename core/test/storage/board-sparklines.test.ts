@@ -11,6 +11,7 @@ import {
   type Database,
 } from '../../src/storage/index.ts';
 import { BACKENDS, openTestDatabase } from '../support/databases.ts';
+import { insertReadings } from '../support/readings.ts';
 
 // The board's sparklines kept between requests (board-sparklines.ts; issue 17) must always be what
 // binning the readings afresh gives: the readings of the window, control solution left out, in
@@ -63,23 +64,6 @@ function binnedOneByOne(readings: readonly Reading[], now: number): SparkBin[] {
         b.lo ? 'LO' : b.hi ? 'HI' : null,
       ],
     );
-}
-
-async function insertReadings(db: Database, patientId: string, readings: readonly Reading[]): Promise<void> {
-  if (readings.length === 0) return;
-  await db.pool.query(
-    `insert into readings (measured_at, patient_id, mmol, flag, kind, source)
-     select to_timestamp(t / 1000.0), $1, m, f, k, s
-     from unnest($2::float8[], $3::float8[], $4::text[], $5::text[], $6::text[]) as x(t, m, f, k, s)`,
-    [
-      patientId,
-      readings.map((r) => r.at),
-      readings.map((r) => r.mmol),
-      readings.map((r) => r.flag),
-      readings.map((r) => r.kind),
-      readings.map((r) => r.source),
-    ],
-  );
 }
 
 // Quarter mmol/L values add up exactly in any order, so a mean (and its rounding) compares exactly.

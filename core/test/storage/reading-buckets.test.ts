@@ -15,6 +15,7 @@ import {
   type PeriodCounts,
 } from '../../src/storage/index.ts';
 import { BACKENDS, openTestDatabase } from '../support/databases.ts';
+import { insertReadings, type TestReading } from '../support/readings.ts';
 
 // Period counts added up from hour and day buckets (migration 018) must always equal counting the
 // readings one by one, whether the buckets are counted now, reused, outdated by a late reading,
@@ -51,13 +52,7 @@ describe('cutting a period into pieces', () => {
   });
 });
 
-interface Reading {
-  at: number;
-  mmol: number | null;
-  flag: 'LO' | 'HI' | null;
-  kind: 'cgm' | 'bgm' | 'control';
-  source: 'device' | 'manual' | 'import';
-}
+type Reading = TestReading;
 
 /** The slow path: every reading counted on its own. */
 function countedOneByOne(readings: readonly Reading[], from: number, to: number): PeriodCounts {
@@ -77,23 +72,6 @@ function countedOneByOne(readings: readonly Reading[], from: number, to: number)
     last = Math.max(last ?? r.at, r.at);
   }
   return { bands, bySource, cgmReadings, cgmSlots: slots.size, lastReadingAt: last === null ? null : new Date(last) };
-}
-
-async function insertReadings(db: Database, patientId: string, readings: readonly Reading[]): Promise<void> {
-  if (readings.length === 0) return;
-  await db.pool.query(
-    `insert into readings (measured_at, patient_id, mmol, flag, kind, source)
-     select to_timestamp(t / 1000.0), $1, m, f, k, s
-     from unnest($2::float8[], $3::float8[], $4::text[], $5::text[], $6::text[]) as x(t, m, f, k, s)`,
-    [
-      patientId,
-      readings.map((r) => r.at),
-      readings.map((r) => r.mmol),
-      readings.map((r) => r.flag),
-      readings.map((r) => r.kind),
-      readings.map((r) => r.source),
-    ],
-  );
 }
 
 const value = fc.oneof(
