@@ -6,6 +6,7 @@ import {
   type EvaluationReading,
   type StoreOutcome,
 } from '@glucoboard/core/storage';
+import { RetryPacer } from './retry-pacing.ts';
 
 /** Too many rows are waiting: the caller should answer OVERLOADED and let the device retry. */
 export class OverloadedError extends Error {
@@ -68,8 +69,15 @@ export class BatchWriter {
   #rows = 0;
   #lastFlushMs = 0;
   readonly #onFlush: ((ms: number, rows: number) => void) | undefined;
-  /** Smoothed rows committed per millisecond, for retryAfterMs. */
-  #rowsPerMs = 0;
+  /**
+   * Rows per flush and ms between commits, smoothed: their ratio is the rate of all flushes
+   * together (not of one connection), for retryAfterMs.
+   */
+  #meanRows = 0;
+  #meanCommitGapMs = 0;
+  /** When the last flush committed (performance.now()). */
+  #lastCommitAt = 0;
+  readonly #retryPacer: RetryPacer;
 
   constructor(db: Pick<Database, 'pool' | 'backend'>, options: BatchWriterOptions = {}) {
     this.#pool = db.pool;
@@ -78,6 +86,8 @@ export class BatchWriter {
     this.#concurrency = options.concurrency ?? 1;
     this.#maxQueuedRows = options.maxQueuedRows ?? 20_000;
     this.#onFlush = options.onFlush;
+    // Devices told to wait come back while the flushes in flight and the next ones still have rows.
+    this.#retryPacer = new RetryPacer({ bufferRows: this.#maxRows * (this.#concurrency + 1) });
     if (db.backend === 'embedded' && this.#concurrency !== 1) {
       throw new Error('the embedded database has one connection: BatchWriter concurrency must be 1');
     }
@@ -109,7 +119,13 @@ export class BatchWriter {
     if (this.#closed) return Promise.reject(new UnavailableError('ingest is shutting down'));
     if (readings.length === 0) return Promise.resolve([]);
     if (this.#queuedRows + readings.length > this.#maxQueuedRows) {
-      return Promise.reject(new OverloadedError(this.#retryAfterMs()));
+      const retryAfterMs = this.#retryPacer.retryAfterMs(
+        performance.now(),
+        readings.length,
+        this.#queuedRows,
+        this.#meanCommitGapMs > 0 ? this.#meanRows / this.#meanCommitGapMs : 0,
+      );
+      return Promise.reject(new OverloadedError(retryAfterMs));
     }
     return new Promise((resolve, reject) => {
       this.#queue.push({ readings, resolve, reject });
@@ -181,13 +197,19 @@ export class BatchWriter {
       for (const b of batches) b.reject(failure);
       return;
     }
-    const ms = performance.now() - started;
+    const committedAt = performance.now();
+    const ms = committedAt - started;
     this.#flushes++;
     this.#rows += rows.length;
     this.#lastFlushMs = ms;
     this.#onFlush?.(ms, rows.length);
-    const rate = rows.length / Math.max(ms, 1);
-    this.#rowsPerMs = this.#rowsPerMs === 0 ? rate : 0.8 * this.#rowsPerMs + 0.2 * rate;
+    // With flushes overlapping, this one's rows came in since the one before committed (or since
+    // it began, after a pause).
+    const gap = Math.max(committedAt - Math.max(this.#lastCommitAt, started), 1);
+    this.#lastCommitAt = committedAt;
+    const first = this.#meanRows === 0;
+    this.#meanRows = first ? rows.length : 0.8 * this.#meanRows + 0.2 * rows.length;
+    this.#meanCommitGapMs = first ? gap : 0.8 * this.#meanCommitGapMs + 0.2 * gap;
     let offset = 0;
     for (const b of batches) {
       b.resolve(outcomes.slice(offset, offset + b.readings.length));
@@ -201,11 +223,6 @@ export class BatchWriter {
    */
   #write(rows: readonly DeviceReadingToStore[]): Promise<StoreOutcome[]> {
     return storeDeviceReadingsForEvaluation(this.#pool, rows);
-  }
-
-  #retryAfterMs(): number {
-    const estimate = this.#rowsPerMs > 0 ? this.#queuedRows / this.#rowsPerMs : 0;
-    return Math.min(60_000, Math.max(100, Math.ceil(estimate)));
   }
 }
 
