@@ -104,10 +104,17 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
   }
   const { devices, board, unregisterMetrics } = wired;
   // Alert events from the workers (any process) to this server's own board sockets.
-  const boards = (io.of(BOARD_NAMESPACE) as BoardNamespace).local;
+  const boardNamespace = io.of(BOARD_NAMESPACE) as BoardNamespace;
+  const boards = boardNamespace.local;
   const boardEvents = followBoardEvents(options.redis, options.redisPrefix, options.log, (message) => {
     if ('readings' in message) {
-      for (const reading of message.readings) boards.to(teamRoom(reading.teamId)).emit('reading', reading);
+      // Only to teams with a board open here: Socket.IO encodes an event before it looks for
+      // sockets, and in a storm nearly every reading is of a team nobody is watching right now.
+      const watched = boardNamespace.adapter.rooms;
+      for (const reading of message.readings) {
+        const room = teamRoom(reading.teamId);
+        if (watched.has(room)) boards.to(room).emit('reading', reading);
+      }
     } else {
       emitToTeams(boards, message);
     }
@@ -124,6 +131,19 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
     throw err;
   }
 
+  // The batches of one flush are acked in one turn of the event loop: their readings go out as one
+  // stream entry, not one per device batch.
+  let unpublished: BoardReading[] = [];
+  let publishing: NodeJS.Immediate | undefined;
+  const publishUnpublished = () => {
+    publishing = undefined;
+    const readings = unpublished;
+    unpublished = [];
+    publishReadingsToBoards(publisher, options.redisPrefix, { readings }).catch((err: Error) =>
+      options.log.warn({ err: err.message }, 'readings not shown live; boards resync'),
+    );
+  };
+
   let closed: Promise<void> | undefined;
   return {
     io,
@@ -133,13 +153,17 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
     publishReadings(readings) {
       // One stream entry per commit, not one adapter broadcast per reading: at storm rates the
       // per-reading XADD and its encoding on every server were a large share of the work.
-      publishReadingsToBoards(publisher, options.redisPrefix, { readings }).catch((err: Error) =>
-        options.log.warn({ err: err.message }, 'readings not shown live; boards resync'),
-      );
+      if (closed || readings.length === 0) return;
+      for (const reading of readings) unpublished.push(reading);
+      publishing ??= setImmediate(publishUnpublished);
     },
     deviceCredentialsChanged: (deviceId) => devices.deviceCredentialsChanged(deviceId),
     close() {
       closed ??= (async () => {
+        if (publishing) {
+          clearImmediate(publishing);
+          publishUnpublished(); // sent before the publisher's connection ends below
+        }
         board.close();
         unregisterMetrics();
         await boardEvents.close();
