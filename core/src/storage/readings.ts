@@ -53,13 +53,10 @@ const INSERT_DEVICE_READINGS = `${DEVICE_INPUT_AND_KEYS},
 stored as (${INSERT_NEW_READINGS})
 ${STORED_ORDINALS}`;
 
-/** UTC with milliseconds and a Z, exactly as JavaScript's toISOString writes it. */
-const isoUtc = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-
 /**
  * The group-commit write as one statement, so one round trip and its own transaction: the keys,
  * the readings, the devices' last-seen time ($10, kept to the minute) and the evaluation outbox row with the newly
- * stored readings, in the shape of `EvaluationBatch` (outbox.ts), or no row if nothing was new.
+ * stored readings, one array per field as `appendEvaluation` writes them (outbox.ts), or no row if nothing was new.
  * Data-modifying CTEs always run to completion, read or not.
  */
 const INSERT_DEVICE_READINGS_WITH_OUTBOX = `${DEVICE_INPUT_AND_KEYS},
@@ -74,12 +71,11 @@ seen as (
   returning 1
 ),
 outbox as (
-  insert into evaluation_outbox (payload)
-  select jsonb_build_object(
-    'receivedAt', ${isoUtc('now()')},
-    'readings', jsonb_agg(jsonb_build_object(
-      'patientId', patient_id, 'deviceId', device_serial, 'seq', seq, 'source', 'device',
-      'measuredAt', ${isoUtc('measured_at')}, 'mmol', mmol, 'flag', flag, 'kind', kind, 'meal', meal)))
+  -- One array per field, element i the same reading (migration 019): aggregates of one query
+  -- see its rows in one order.
+  insert into evaluation_outbox (received_at, patient_ids, device_ids, seqs, sources, measured_at, mmol, flags, kinds, meals)
+  select now(), array_agg(patient_id), array_agg(device_serial), array_agg(seq), array_agg('device'::text),
+         array_agg(measured_at), array_agg(mmol), array_agg(flag), array_agg(kind), array_agg(meal)
   from stored
   having count(*) > 0
   returning id
@@ -102,40 +98,46 @@ export function storeDeviceReadings(
   db: pg.Pool | pg.PoolClient,
   readings: readonly DeviceReadingToStore[],
 ): Promise<StoreOutcome[]> {
-  return writeDeviceReadings(db, readings, { name: 'store-device-readings', text: INSERT_DEVICE_READINGS }, []);
+  return writeDeviceReadings(db, readings, { text: INSERT_DEVICE_READINGS }, []);
 }
 
 /**
  * The group-commit writer's write: `storeDeviceReadings`, plus the devices seen and the evaluation
  * outbox row of the stored readings, in one statement and so one transaction. Pass a pool, not a
- * client in a transaction of its own making: the statement is its own transaction.
+ * client in a transaction of its own making: the statement is its own transaction. `prepared`
+ * names it (PostgreSQL server only, see `Statement`).
  */
 export function storeDeviceReadingsForEvaluation(
   db: pg.Pool | pg.PoolClient,
   readings: readonly DeviceReadingToStore[],
+  options: { prepared?: boolean } = {},
 ): Promise<StoreOutcome[]> {
   const devices = [...new Set(readings.map((r) => r.deviceSerial))];
   return writeDeviceReadings(
     db,
     readings,
-    { name: 'store-device-readings-for-evaluation', text: INSERT_DEVICE_READINGS_WITH_OUTBOX },
+    {
+      name: options.prepared ? 'store-device-readings-for-evaluation' : undefined,
+      text: INSERT_DEVICE_READINGS_WITH_OUTBOX,
+    },
     [textArrayLiteral(devices)],
   );
 }
 
 /**
- * A statement the group commit runs many times a second: named, so each connection parses and
- * plans it once, not at every flush (about 1 ms of a 41-row flush's 2.5 ms on PostgreSQL 15).
+ * With a name, each connection parses and plans the statement once, not at every flush (about
+ * 1 ms of a 41-row flush's 2.5 ms on PostgreSQL 15). Not on the embedded database: its pg
+ * connections share PGlite's one session, where a replaced connection's statements live on.
  */
-interface PreparedStatement {
-  name: string;
+interface Statement {
+  name?: string | undefined;
   text: string;
 }
 
 async function writeDeviceReadings(
   db: pg.Pool | pg.PoolClient,
   readings: readonly DeviceReadingToStore[],
-  statement: PreparedStatement,
+  statement: Statement,
   extra: unknown[],
 ): Promise<StoreOutcome[]> {
   const outcomes: StoreOutcome[] = new Array(readings.length);

@@ -51,6 +51,7 @@ interface Queued {
  */
 export class BatchWriter {
   readonly #pool: pg.Pool;
+  readonly #prepared: boolean;
   readonly #maxRows: number;
   readonly #maxDelayMs: number;
   readonly #concurrency: number;
@@ -81,6 +82,7 @@ export class BatchWriter {
 
   constructor(db: Pick<Database, 'pool' | 'backend'>, options: BatchWriterOptions = {}) {
     this.#pool = db.pool;
+    this.#prepared = db.backend === 'postgres';
     this.#maxRows = options.maxRows ?? 2000;
     this.#maxDelayMs = options.maxDelayMs ?? 5;
     this.#concurrency = options.concurrency ?? 1;
@@ -222,7 +224,7 @@ export class BatchWriter {
    * all, in one round trip. Through the pool: a failed query's connection is discarded there.
    */
   #write(rows: readonly DeviceReadingToStore[]): Promise<StoreOutcome[]> {
-    return storeDeviceReadingsForEvaluation(this.#pool, rows);
+    return storeDeviceReadingsForEvaluation(this.#pool, rows, { prepared: this.#prepared });
   }
 }
 
