@@ -14,7 +14,7 @@ import {
   type Transition,
 } from '@glucoboard/core/domain';
 import {
-  cgmValuesBetween,
+  cgmValuesIn,
   continueEpisode,
   earlierEvaluations,
   episodesOf,
@@ -28,6 +28,7 @@ import {
   snoozesInForce,
   thresholdsOfPatients,
   type AlertChange,
+  type CgmWindow,
   type Database,
   type EvaluationReading,
   type StoredEpisode,
@@ -149,13 +150,23 @@ async function loadContext(
   const ids = patients.map((p) => p.id);
   const times = patients.flatMap((p) => p.glucose.map((r) => r.measuredAt.getTime()));
   const earliest = Math.min(...times);
-  const latest = Math.max(...times);
-  const cgmIds = patients.filter((p) => p.glucose.some((r) => r.kind === 'cgm')).map((p) => p.id);
+  // Each patient's own span: what the rapid-change rule looks back on from each CGM reading.
+  const cgmWindows: CgmWindow[] = [];
+  for (const p of patients) {
+    const cgm = p.glucose.filter((r) => r.kind === 'cgm').map((r) => r.measuredAt.getTime());
+    if (cgm.length === 0) continue;
+    const [first, last] = cgm.reduce(([lo, hi], t) => [Math.min(lo, t), Math.max(hi, t)], [Infinity, -Infinity]);
+    cgmWindows.push({
+      patientId: p.id,
+      from: new Date(first - RAPID_CHANGE_LOOKBACK_MINUTES * MINUTE),
+      to: new Date(last),
+    });
+  }
   const [thresholds, episodes, snoozes, recentCgm] = await Promise.all([
     thresholdsOf(client, patients),
     episodesOf(client, ids, new Date(earliest - COOLDOWN_MINUTES * MINUTE)),
     snoozesInForce(client, ids, now),
-    cgmValuesBetween(client, cgmIds, new Date(earliest - RAPID_CHANGE_LOOKBACK_MINUTES * MINUTE), new Date(latest)),
+    cgmValuesIn(client, cgmWindows),
   ]);
   return { thresholds, episodes, snoozes, recentCgm };
 }

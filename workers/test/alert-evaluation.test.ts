@@ -70,6 +70,26 @@ describe.each(BACKENDS)('alert evaluation on %s', (backend) => {
       )
     ).rows;
 
+  it("looks back on each patient's own stored CGM for a rapid fall, whatever else the batch holds", async () => {
+    // Two patients in one batch, their readings two hours apart; the 15 minutes before each
+    // reading were stored by earlier batches, so only the database can show the fall.
+    const [a, b] = [await patient(), await patient()];
+    const job: EvaluationReading[] = [];
+    for (const [p, endAgo] of [
+      [a, 0],
+      [b, 2 * 60 * MINUTE],
+    ] as const) {
+      await stored(p, [12, 12, 12, 12, 12, 10.5, 10.5, 10.5, 10.5, 10.5, 9, 9, 9, 9, 9], endAgo + MINUTE);
+      job.push(...(await stored(p, [7], endAgo, 100)));
+    }
+    const results = await evaluateBatch(db, { key: 'job-rapid', receivedAt: new Date(), readings: job }, new Date());
+    expect(results.map((r) => r.patientId).sort()).toEqual([a.patientId, b.patientId].sort());
+    for (const p of [a, b]) {
+      const rules = (await alertsOf(p.patientId)).map((row: { rule: string }) => row.rule);
+      expect(rules).toEqual(['rapid_change']);
+    }
+  });
+
   it('opens a paging critical alert for a hypo, and a retried batch changes nothing', async () => {
     const p = await patient();
     const readings = await stored(p, [5.5, 3.6, 2.7, 2.5]);

@@ -160,18 +160,33 @@ export async function snoozesInForce(
   );
 }
 
-/** Stored CGM values measured in [from, to], per patient (for rapid_change); no query for no patients. */
-export async function cgmValuesBetween(
+/** A patient's span of time whose CGM values the rapid-change rule needs. */
+export interface CgmWindow {
+  patientId: string;
+  from: Date;
+  to: Date;
+}
+
+/**
+ * The CGM values of each patient within that patient's own window. One window per patient, not
+ * one span around the whole batch: a storm's batch holds patients whose backlogs lie hours apart,
+ * and the span around all of them read three times the rows the rule looks at.
+ */
+export async function cgmValuesIn(
   client: pg.PoolClient,
-  patientIds: readonly string[],
-  from: Date,
-  to: Date,
+  windows: readonly CgmWindow[],
 ): Promise<Map<string, CgmPoint[]>> {
-  if (patientIds.length === 0) return new Map();
+  if (windows.length === 0) return new Map();
   const found = await client.query<{ patient_id: string; measuredAt: Date; mmol: number }>(
-    `select patient_id, measured_at as "measuredAt", mmol from readings
-     where patient_id = any($1::uuid[]) and kind = 'cgm' and mmol is not null and measured_at between $2 and $3`,
-    [patientIds, from, to],
+    `select w.patient_id, r.measured_at as "measuredAt", r.mmol
+     from unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) as w(patient_id, from_at, to_at)
+     cross join lateral (
+       select measured_at, mmol from readings
+       where patient_id = w.patient_id and kind = 'cgm' and mmol is not null
+         and measured_at between w.from_at and w.to_at
+       offset 0 -- a fence: each window stays an index range scan (as in reading-buckets.ts)
+     ) r`,
+    [windows.map((w) => w.patientId), windows.map((w) => w.from), windows.map((w) => w.to)],
   );
   return groupBy(
     found.rows,
