@@ -126,9 +126,11 @@ export async function revokeDevice(db: Queryable, serial: string): Promise<Date>
   return revoked.rows[0]!.revokedAt;
 }
 
-/** The device connected now. */
-export async function deviceConnected(db: Queryable, serial: string): Promise<void> {
-  await db.query('update devices set last_seen_at = now() where serial = $1', [serial]);
+/** These devices connected (just now: the caller gathers a second's worth). */
+export async function devicesConnected(db: Queryable, serials: readonly string[]): Promise<void> {
+  if (serials.length === 0) return;
+  // In one order, so two servers' updates of the same devices never deadlock.
+  await db.query('update devices set last_seen_at = now() where serial = any($1::text[])', [[...serials].sort()]);
 }
 
 /** The device's own report of its battery and firmware; it was seen now. */

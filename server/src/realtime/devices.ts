@@ -1,6 +1,6 @@
 import type { Namespace } from 'socket.io';
 import type { Logger } from 'pino';
-import { deviceConnected, recordDeviceStatus, type Database } from '@glucoboard/core/storage';
+import { devicesConnected, recordDeviceStatus, type Database } from '@glucoboard/core/storage';
 import { validateDeviceStatus } from '@glucoboard/core/wire';
 import type { FailureCounter } from './auth-throttle.ts';
 import {
@@ -11,6 +11,7 @@ import {
   type DeviceAuthMetrics,
 } from './device-auth.ts';
 import type { DeviceCacheOptions, VerifiedDevice } from './device-cache.ts';
+import { DeviceConnections } from './device-connections.ts';
 import { HandshakeError, unavailable } from './errors.ts';
 import { deviceRoom } from './rooms.ts';
 
@@ -49,6 +50,8 @@ export interface Devices {
   /** For gateways over HTTP: the same check, cache and throttle as the handshake. */
   authenticate(attempt: DeviceAttempt): Promise<DeviceAdmission>;
   readonly cacheSize: number;
+  /** Writes the connections not yet recorded (before the database closes). */
+  close(): Promise<void>;
 }
 
 /**
@@ -74,6 +77,8 @@ export function setupDevices(
     throttle: deps.throttle,
     metrics: deps.metrics,
   });
+
+  const connections = new DeviceConnections((serials) => devicesConnected(db.pool, serials), log);
 
   nsp.use((socket, next) => {
     const credentials = parseDeviceAuth(socket.handshake.auth);
@@ -107,10 +112,8 @@ export function setupDevices(
     const device = socket.data as DeviceSocketData;
     void socket.join(deviceRoom(device.deviceId));
     log.debug({ deviceId: device.deviceId }, 'device connected');
-    // Not awaited: a reconnect storm must not wait for 10,000 single-row updates.
-    deviceConnected(db.pool, device.deviceId).catch((err: Error) =>
-      log.warn({ err: err.message }, 'could not record device last_seen_at'),
-    );
+    // Gathered: a reconnect storm must not wait for, nor commit, 10,000 single-row updates.
+    connections.connected(device.deviceId);
     socket.on('disconnect', (reason) => log.debug({ deviceId: device.deviceId, reason }, 'device disconnected'));
     socket.on('status', (payload: unknown, ack?: unknown) => {
       const reply = typeof ack === 'function' ? (ack as (answer: unknown) => void) : () => undefined;
@@ -168,6 +171,7 @@ export function setupDevices(
     get cacheSize() {
       return authenticator.cacheSize;
     },
+    close: () => connections.close(),
   };
 }
 

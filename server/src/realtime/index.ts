@@ -166,6 +166,7 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
         }
         board.close();
         unregisterMetrics();
+        await devices.close();
         await boardEvents.close();
         await endRedisClient(publisher);
         await io.close();
