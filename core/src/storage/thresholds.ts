@@ -66,12 +66,18 @@ export async function thresholdsOfPatients(
     `select p.id as patient_id, t.urgent_low, t.low, t.high, t.urgent_high, t.no_data_minutes_bgm,
             t.no_data_minutes_cgm, t.rapid_change_mmol_per_min,
             o.urgent_low as p_urgent_low, o.low as p_low, o.high as p_high, o.urgent_high as p_urgent_high,
-            o.no_data_minutes as p_no_data_minutes,
-            exists (select 1 from devices d where d.patient_id = p.id and d.kind = 'cgm' and d.revoked_at is null)
-              as cgm_paired
+            o.no_data_minutes as p_no_data_minutes, c.paired is not null as cgm_paired
      from patients p
      left join team_thresholds t on t.team_id = p.team_id
      left join patient_thresholds o on o.patient_id = p.id
+     -- A lateral probe of the patient's devices, not exists (...): PostgreSQL planned that as a
+     -- hashed subplan, a scan of every device of the installation for each evaluation job
+     -- (10,030 rows for 41 patients; docs/benchmarks.md, 2026-12-04).
+     left join lateral (
+       select true as paired from devices d
+       where d.patient_id = p.id and d.kind = 'cgm' and d.revoked_at is null
+       limit 1
+     ) c on true
      where p.id = any($1::uuid[])`,
     [patientIds],
   );
