@@ -4,8 +4,9 @@
  * A reconnect storm brings far more batches than the writer's queue holds: 10,000 meters with one
  * 48-reading batch each in flight are 480,000 rows against a bound of 20,000. Told only how long
  * the rows queued now take, every refused meter came back at about the same time and most were
- * refused again: in the 2026-12-04 storm two of every three batches the server parsed and
- * validated were refused, and each was sent, parsed and answered again (docs/benchmarks.md).
+ * refused again: in the 2026-12-04 storm with the CPU profiler on, two of every three batches the
+ * server parsed and validated were refused, and each was sent, parsed and answered again
+ * (docs/benchmarks.md).
  *
  * So refusals are handed out in turn, like tickets: each refused batch is given the moment when
  * the rows queued now, and the rows of the batches refused before it, will have been written, and
