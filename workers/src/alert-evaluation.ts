@@ -155,11 +155,10 @@ async function loadContext(
   for (const p of patients) {
     const cgm = p.glucose.filter((r) => r.kind === 'cgm').map((r) => r.measuredAt.getTime());
     if (cgm.length === 0) continue;
-    const [first, last] = cgm.reduce(([lo, hi], t) => [Math.min(lo, t), Math.max(hi, t)], [Infinity, -Infinity]);
     cgmWindows.push({
       patientId: p.id,
-      from: new Date(first - RAPID_CHANGE_LOOKBACK_MINUTES * MINUTE),
-      to: new Date(last),
+      from: new Date(Math.min(...cgm) - RAPID_CHANGE_LOOKBACK_MINUTES * MINUTE),
+      to: new Date(Math.max(...cgm)),
     });
   }
   const [thresholds, episodes, snoozes, recentCgm] = await Promise.all([

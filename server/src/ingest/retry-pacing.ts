@@ -17,7 +17,10 @@ export class RetryPacer {
   readonly #bufferRows: number;
   readonly #minMs: number;
   readonly #maxMs: number;
-  /** The moment (ms, the caller's clock) the last refused batch was told to come back at. */
+  /**
+   * When the rows of the last refused batch will have been written, had it come back at its
+   * turn (ms, the caller's clock): the next refused batch's turn is no earlier.
+   */
   #lastTurn = 0;
 
   constructor(options: { bufferRows: number; minMs?: number; maxMs?: number }) {
