@@ -32,6 +32,8 @@ Time
   --history D              how far back simulated time starts (default: duration x (speed - 1))
   --backfill D             readings each meter holds at the start, e.g. 12h (default 0)
   --ramp D                 meters start at random over this window (default 0)
+  --connect-first D        measure the connected fleet: the duration starts once every meter is
+                           connected, waiting at most D (default: measure from the start)
   --seed N                 same seed, same start: same readings (default 42)
 
 Trouble on purpose
@@ -75,6 +77,7 @@ export interface CliArguments {
   historyMs: number | undefined;
   backfillMs: number;
   rampMs: number;
+  connectFirstMs: number | undefined;
   malformedShare: number;
   lostAckShare: number;
   disconnectShare: number;
@@ -111,6 +114,7 @@ const STRING_OPTIONS = [
   'history',
   'backfill',
   'ramp',
+  'connect-first',
   'malformed',
   'lost-acks',
   'disconnects',
@@ -211,6 +215,7 @@ export function parseArguments(argv: readonly string[], env: Record<string, stri
     historyMs: duration('history'),
     backfillMs: duration('backfill') ?? 0,
     rampMs: duration('ramp') ?? 0,
+    connectFirstMs: text('connect-first') === undefined ? undefined : positiveDuration('connect-first', 0),
     malformedShare: share('malformed', 0.5),
     lostAckShare: share('lost-acks'),
     disconnectShare: share('disconnects'),

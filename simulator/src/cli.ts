@@ -36,6 +36,7 @@ async function main(argv: string[]): Promise<number> {
     historyMs: args.historyMs,
     backfillMs: args.backfillMs,
     rampMs: args.rampMs,
+    ...(args.connectFirstMs !== undefined ? { connectFirstMs: args.connectFirstMs } : {}),
     malformedShare: args.malformedShare,
     lostAckShare: args.lostAckShare,
     disconnectShare: args.disconnectShare,

@@ -23,12 +23,6 @@ export class LatencyRecorder {
   percentiles(ps: readonly number[], from = 0): number[] {
     return percentiles(this.#values.subarray(Math.min(from, this.#count), this.#count), ps);
   }
-
-  max(): number {
-    let max = 0;
-    for (let i = 0; i < this.#count; i++) max = Math.max(max, this.#values[i]!);
-    return max;
-  }
 }
 
 /** Nearest-rank percentiles of a list (NaN for an empty one). */

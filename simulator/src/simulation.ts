@@ -15,7 +15,7 @@ import {
   simulatedClock,
   type SimulatedClock,
 } from './simulated-clock.ts';
-import { summarise, type SimulationSummary } from './summary.ts';
+import { summarise, type MeasuredFrom, type SimulationSummary } from './summary.ts';
 import { Tally } from './tally.ts';
 import { socketUplinks, type UplinkFactory } from './uplink.ts';
 
@@ -31,8 +31,19 @@ export interface SimulationOptions {
   /** How long meters measure (real ms); unset: until stop() or the signal. */
   durationMs?: number;
   /**
+   * Measure connected meters, not their handshakes: the duration (and the summary's `measured`)
+   * starts once every meter is connected, or this long (real ms) after the start if they are not
+   * all by then. SPEC's steady profile is of meters already connected; a fleet's handshakes (one
+   * argon2id hash each) take longer than its ramp.
+   */
+  connectFirstMs?: number;
+  /** Called when measuring starts: at once, or with connectFirstMs when the meters are connected. */
+  onMeasuring?: () => void;
+  /**
    * How far back simulated time starts (ms). Default: duration × (speed − 1), so that simulated
-   * time reaches real now exactly when the run ends; without a duration, 24 h when speed > 1.
+   * time reaches real now exactly when the run ends (with connectFirstMs, the duration plus that
+   * wait: simulated time ends behind real now by what the wait did not use); without a duration,
+   * 24 h when speed > 1.
    */
   historyMs?: number;
   /** Readings each meter already holds at the start, from this long before simulated time starts (ms). */
@@ -115,10 +126,16 @@ export class SimulationOptionError extends RangeError {
   }
 }
 
-type Resolved = Required<
-  Omit<SimulationOptions, 'url' | 'durationMs' | 'signal' | 'onProgress' | 'timers' | 'uplinks'>
-> &
-  Pick<SimulationOptions, 'url' | 'durationMs' | 'signal' | 'onProgress' | 'timers' | 'uplinks'>;
+type Optional =
+  | 'url'
+  | 'durationMs'
+  | 'connectFirstMs'
+  | 'onMeasuring'
+  | 'signal'
+  | 'onProgress'
+  | 'timers'
+  | 'uplinks';
+type Resolved = Required<Omit<SimulationOptions, Optional>> & Pick<SimulationOptions, Optional>;
 
 const DAY = 86_400_000;
 
@@ -131,8 +148,12 @@ export function resolveSimulationOptions(options: SimulationOptions): Resolved {
   if (!(speed > 0 && speed <= 1_000_000)) fail('speed must be above 0 and at most 1,000,000');
   const durationMs = options.durationMs;
   if (durationMs !== undefined && !(durationMs >= 0)) fail('duration must not be negative');
+  const connectFirstMs = options.connectFirstMs;
+  if (connectFirstMs !== undefined && !(connectFirstMs > 0 && Number.isFinite(connectFirstMs)))
+    fail('the wait for every meter to connect must be above 0');
   const historyMs =
-    options.historyMs ?? (durationMs !== undefined ? historyFor(durationMs, speed) : speed > 1 ? DAY : 0);
+    options.historyMs ??
+    (durationMs !== undefined ? historyFor(durationMs + (connectFirstMs ?? 0), speed) : speed > 1 ? DAY : 0);
   const backfillMs = options.backfillMs ?? 0;
   if (!(historyMs >= 0) || !(backfillMs >= 0)) fail('history and backfill must not be negative');
   if (historyMs + backfillMs > MAX_SIMULATED_PAST_MS) {
@@ -187,6 +208,8 @@ export function resolveSimulationOptions(options: SimulationOptions): Resolved {
     seed,
     speed,
     durationMs,
+    connectFirstMs,
+    onMeasuring: options.onMeasuring,
     historyMs,
     backfillMs,
     rampMs: options.rampMs ?? 0,
@@ -212,6 +235,8 @@ export function resolveSimulationOptions(options: SimulationOptions): Resolved {
 
 /** How often the drain phase looks whether every queue is empty. */
 const DRAIN_CHECK_MS = 50;
+/** How often, with connectFirstMs, the run looks whether every meter is connected. */
+const CONNECT_CHECK_MS = 100;
 
 /**
  * Starts a fleet of meters. Phases: running (meters start over the ramp, measure and send), then
@@ -264,6 +289,8 @@ export function startSimulation(options: SimulationOptions): Simulation {
   });
 
   let phase: Progress['phase'] = 'running';
+  /** With connectFirstMs: where measuring began (the tally's counts then). */
+  let measuredFrom: MeasuredFrom | undefined;
   let measuringEndedAt: number | undefined;
   let connectedAtEnd = 0;
   let drainDeadline = Infinity;
@@ -326,6 +353,8 @@ export function startSimulation(options: SimulationOptions): Simulation {
       connectedAtEnd,
       pending: left,
       elapsedMs: now - realStart,
+      startedAt: realStart,
+      ...(measuredFrom ? { measuredFrom } : {}),
     });
     resolveDone({
       summary,
@@ -351,7 +380,26 @@ export function startSimulation(options: SimulationOptions): Simulation {
     checkDrained();
   };
 
-  if (o.durationMs !== undefined) scheduler.at(realStart + Math.max(o.durationMs, o.rampMs), beginDrain);
+  const beginMeasuring = () => {
+    if (phase !== 'running' || measuredFrom) return;
+    const now = scheduler.now();
+    measuredFrom = { at: now, latencies: tally.latency.count, answered: tally.answered, connected: tally.connected };
+    o.onMeasuring?.();
+    if (o.durationMs !== undefined) scheduler.at(Math.max(now + o.durationMs, realStart + o.rampMs), beginDrain);
+  };
+  const connectFirstMs = o.connectFirstMs;
+  if (connectFirstMs === undefined) {
+    if (o.durationMs !== undefined) scheduler.at(realStart + Math.max(o.durationMs, o.rampMs), beginDrain);
+    if (o.onMeasuring) queueMicrotask(o.onMeasuring);
+  } else {
+    const awaitConnected = () => {
+      if (phase !== 'running') return;
+      const all = tally.connected + tally.refusedMeters >= meters.length;
+      if (all || scheduler.now() >= realStart + connectFirstMs) beginMeasuring();
+      else scheduler.after(CONNECT_CHECK_MS, awaitConnected);
+    };
+    scheduler.after(CONNECT_CHECK_MS, awaitConnected);
+  }
 
   const stop = (stopOptions?: { drain?: boolean }) => {
     if (phase === 'running' && stopOptions?.drain !== false) beginDrain();

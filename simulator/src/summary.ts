@@ -47,15 +47,49 @@ export interface SimulationSummary {
   unexpectedRejections: Record<string, number>;
   /** A few descriptions of unexpected answers. */
   findings: string[];
-  ackLatencyMs: { count: number; p50: number; p95: number; p99: number; max: number };
+  ackLatencyMs: LatencySummary;
   /** Readings answered (stored, duplicate or rejected) per second from the first send to the last ack. */
   readingsPerSecond: number;
   /** Readings newly stored per second over the same window. */
   acceptedPerSecond: number;
   /** First send to last ack. */
   sendWindowMs: number;
+  /**
+   * With connectFirstMs: the run once every meter was connected (or the wait ran out). Acks of
+   * readings answered from then on, and readings answered per second from then to the last ack.
+   */
+  measured?: {
+    /** When measuring began, ms after the start: how long the fleet took to connect. */
+    afterMs: number;
+    /** Meters connected then (all of them unless the wait ran out). */
+    connected: number;
+    ackLatencyMs: LatencySummary;
+    readingsPerSecond: number;
+  };
   /** Start to stop, draining included. */
   elapsedMs: number;
+}
+
+export interface LatencySummary {
+  count: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+/** The tally's counts when measuring began, and when (the scheduler's clock). */
+export interface MeasuredFrom {
+  at: number;
+  latencies: number;
+  answered: number;
+  connected: number;
+}
+
+/** Ack latencies recorded since the `from`-th. */
+function latencySummary(tally: Tally, from = 0): LatencySummary {
+  const [p50, p95, p99, max] = tally.latency.percentiles([50, 95, 99, 100], from).map(roundMs);
+  return { count: tally.latency.count - from, p50: p50!, p95: p95!, p99: p99!, max: max! };
 }
 
 export function summarise(
@@ -68,9 +102,11 @@ export function summarise(
     connectedAtEnd: number;
     pending: number;
     elapsedMs: number;
+    /** When the run started (the scheduler's clock), and with connectFirstMs where measuring began. */
+    startedAt: number;
+    measuredFrom?: MeasuredFrom;
   },
 ): SimulationSummary {
-  const [p50, p95, p99] = tally.latency.percentiles([50, 95, 99]).map(roundMs);
   const windowMs =
     tally.firstSendAt !== undefined && tally.lastAckAt !== undefined ? tally.lastAckAt - tally.firstSendAt : 0;
   const perSecond = (n: number) => (windowMs > 0 ? Math.round((n / windowMs) * 1000 * 10) / 10 : 0);
@@ -105,11 +141,22 @@ export function summarise(
     },
     unexpectedRejections: sorted(tally.unexpectedRejections),
     findings: [...tally.findings],
-    ackLatencyMs: { count: tally.latency.count, p50: p50!, p95: p95!, p99: p99!, max: roundMs(tally.latency.max()) },
+    ackLatencyMs: latencySummary(tally),
     readingsPerSecond: perSecond(tally.answered),
     acceptedPerSecond: perSecond(tally.accepted),
     sendWindowMs: Math.round(windowMs),
+    ...(run.measuredFrom ? { measured: measuredPart(tally, run.measuredFrom, run.startedAt) } : {}),
     elapsedMs: Math.round(run.elapsedMs),
+  };
+}
+
+function measuredPart(tally: Tally, from: MeasuredFrom, startedAt: number): NonNullable<SimulationSummary['measured']> {
+  const windowMs = tally.lastAckAt !== undefined ? tally.lastAckAt - from.at : 0;
+  return {
+    afterMs: Math.round(from.at - startedAt),
+    connected: from.connected,
+    ackLatencyMs: latencySummary(tally, from.latencies),
+    readingsPerSecond: windowMs > 0 ? Math.round(((tally.answered - from.answered) / windowMs) * 1000 * 10) / 10 : 0,
   };
 }
 

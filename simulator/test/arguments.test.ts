@@ -19,6 +19,8 @@ describe('command line', () => {
       'http://127.0.0.1:3000',
       '--seed',
       '42',
+      '--connect-first',
+      '3m',
       ...ADMIN,
     ]);
     expect(args).toMatchObject({
@@ -28,6 +30,7 @@ describe('command line', () => {
       durationMs: 600_000,
       url: 'http://127.0.0.1:3000',
       seed: 42,
+      connectFirstMs: 180_000,
       adminEmail: 'a@example.se',
     });
   });
@@ -38,6 +41,7 @@ describe('command line', () => {
       profile: 'mixed',
       speed: 1,
       durationMs: undefined,
+      connectFirstMs: undefined,
       seed: 42,
       malformedShare: 0,
       maxBatch: 500,
@@ -64,6 +68,7 @@ describe('command line', () => {
     [['--url', 'ftp://example.se'], /--url/],
     [['--backoff-base', '10s', '--backoff-cap', '1s'], /--backoff-cap/],
     [['--ack-timeout', '0'], /--ack-timeout must be longer than 0/],
+    [['--connect-first', '0'], /--connect-first must be longer than 0/],
     [['--frobnicate'], /Unknown option '--frobnicate'/],
     [['--meters'], /--meters/],
     [['stray'], /positional/],

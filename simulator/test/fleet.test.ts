@@ -196,6 +196,55 @@ describe('a fleet against a server that keeps the contract', () => {
     expect(report.summary.everConnected).toBe(30);
   });
 
+  it('with connectFirstMs measures the connected fleet: the duration and the measured acks start once all are connected', async () => {
+    const devices = meters(30);
+    let measuringCalls = 0;
+    const slowHandshakes = (s: FakeServer) => (s.handshakeMs = 500);
+    const { report } = await run(
+      {
+        devices,
+        speed: 60,
+        durationMs: 10_000,
+        maxConnecting: 3,
+        connectFirstMs: 60_000,
+        onMeasuring: () => measuringCalls++,
+      },
+      slowHandshakes,
+    );
+    const s = report.summary;
+    // Ten rounds of three handshakes at 500 ms each.
+    expect(s.measured?.connected).toBe(30);
+    expect(s.measured!.afterMs).toBeGreaterThanOrEqual(4500);
+    expect(s.measured!.afterMs).toBeLessThan(6000);
+    expect(measuringCalls).toBe(1);
+    expect(s.elapsedMs).toBeGreaterThanOrEqual(s.measured!.afterMs + 10_000);
+    // The meters connected first were already sending: their acks are in the whole run's only.
+    expect(s.measured!.ackLatencyMs.count).toBeGreaterThan(0);
+    expect(s.measured!.ackLatencyMs.count).toBeLessThan(s.ackLatencyMs.count);
+    expect(s.measured!.readingsPerSecond).toBeGreaterThan(0);
+    // Simulated time never ran past real now: no reading was refused as from the future.
+    expect(s.unexpectedRejections).toEqual({});
+    expect(report.ledger.acked).toBe(s.generated);
+  });
+
+  it('with connectFirstMs starts measuring when the wait runs out, with the meters connected by then', async () => {
+    const devices = meters(30);
+    const { report } = await run(
+      { devices, speed: 60, durationMs: 5000, maxConnecting: 1, connectFirstMs: 3000 },
+      (s) => (s.handshakeMs = 500),
+    );
+    const measured = report.summary.measured!;
+    expect(measured.afterMs).toBeGreaterThanOrEqual(3000);
+    expect(measured.afterMs).toBeLessThan(3200);
+    expect(measured.connected).toBeGreaterThanOrEqual(5);
+    expect(measured.connected).toBeLessThan(30);
+  });
+
+  it('without connectFirstMs reports no measured part', async () => {
+    const { report } = await run({ devices: meters(3), speed: 60, durationMs: 2000 });
+    expect(report.summary.measured).toBeUndefined();
+  });
+
   it('stops on request and drains what is queued first', async () => {
     const time = new VirtualTime(NOW);
     const server = new FakeServer(time);

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pgInsertCeiling, socketIoCeiling } from './ceilings.ts';
-import { ADMIN, CGM_INTERVAL_MS, log, profile, provision, signIn } from './harness.ts';
+import { ADMIN, CGM_INTERVAL_MS, log, profile, provision, signIn, steadyProfile } from './harness.ts';
 import { runHypoProbes } from './hypo-probes.ts';
 import { commandLine, wholeNumber } from './options.ts';
 import { markdown, percentiles, verdicts, type BenchReport, type ProfileResult } from './report.ts';
@@ -149,21 +149,15 @@ async function main(): Promise<void> {
 
     log('steady profile');
     let alerts: Awaited<ReturnType<typeof runHypoProbes>> | undefined;
-    const steady = await profile(
-      stack,
-      load,
-      // A CGM measures every 5 min: at 60 × speed, one reading every 5 s of real time.
-      { durationMs: steadySeconds * 1000, speed: 60, rampMs: 5000 },
-      async () => {
-        await new Promise((r) => setTimeout(r, 8000)); // after the ramp
-        alerts = await runHypoProbes({
-          url: stack.url,
-          cookie: session.cookie!,
-          devices: probeDevices,
-          spacingMs: Math.max(100, ((steadySeconds - 15) * 1000) / probes),
-        });
-      },
-    );
+    const steady = await profile(stack, load, steadyProfile(steadySeconds), async (measuring) => {
+      await measuring; // SPEC's steady: the meters connected
+      alerts = await runHypoProbes({
+        url: stack.url,
+        cookie: session.cookie!,
+        devices: probeDevices,
+        spacingMs: Math.max(100, ((steadySeconds - 15) * 1000) / probes),
+      });
+    });
     const duplicateAlertRows = await stack.pool.query<{ n: string }>(
       `select coalesce(sum(n - 1), 0) as n from (
          select count(*) as n from alerts where patient_id = any($1::uuid[]) and rule = 'urgent_low' group by patient_id

@@ -35,6 +35,12 @@ export interface ProfileResult {
   workersPeakRssBytes: number | null;
   /** Scale-out: each server's meters on their own (ackMs above is then the worse server's). */
   perServer?: ServerShare[];
+  /**
+   * Measured once connected (steady): how long the fleet's handshakes took, the meters connected
+   * then, and the acks of the whole run, handshakes included. The rate and ackMs above are of the
+   * connected fleet alone.
+   */
+  connecting?: { seconds: number; connected: number; ackMs: Percentiles };
 }
 
 export interface ServerShare {
@@ -69,6 +75,20 @@ export interface BenchReport {
   naive: ProfileResult;
   ceilings: { pgInsertRowsPerSecond: number; socketIoMessagesPerSecond: number; socketIoReadingsPerSecond: number };
   verdicts: Array<{ target: string; measured: string; pass: boolean }>;
+}
+
+/** What a profile measured once connected says of its handshakes (a paragraph, or nothing). */
+export function connectingLines(p: ProfileResult): string[] {
+  const c = p.connecting;
+  if (!c) return [];
+  const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
+  return [
+    `Steady is measured with the meters connected: ${c.connected.toLocaleString('en-US')} of ${p.meters.toLocaleString(
+      'en-US',
+    )} were after ${c.seconds.toFixed(1)} s of handshakes (${Math.round(c.connected / c.seconds)} a second). ` +
+      `Acks over the whole run, handshakes included: p50 / p95 / p99 ${ms(c.ackMs.p50)} / ${ms(c.ackMs.p95)} / ${ms(c.ackMs.p99)} ms.`,
+    '',
+  ];
 }
 
 export function percentiles(values: readonly number[]): Percentiles {
@@ -146,6 +166,7 @@ export function markdown(r: BenchReport): string {
     profile('storm', r.storm),
     profile('storm, naive baseline', r.naive),
     '',
+    ...connectingLines(r.steady),
     `Alert latency (hypo reading sent -> critical \`alert\` on a real board client), ${r.alerts.probes} probes: p50 ${ms(
       r.alerts.latencyMs.p50,
     )} ms, p95 ${ms(r.alerts.latencyMs.p95)} ms, p99 ${ms(r.alerts.latencyMs.p99)} ms, max ${ms(r.alerts.latencyMs.max)} ms; missing ${

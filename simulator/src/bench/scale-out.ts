@@ -1,8 +1,8 @@
 import { io as connect } from 'socket.io-client';
 import type { DeviceRecord } from '../device-file.ts';
-import { log, profile, provision, signIn } from './harness.ts';
+import { log, profile, provision, signIn, steadyProfile } from './harness.ts';
 import { runHypoProbes } from './hypo-probes.ts';
-import { percentiles, type Percentiles, type ProfileResult } from './report.ts';
+import { connectingLines, percentiles, type Percentiles, type ProfileResult } from './report.ts';
 import { startStack, type StackOptions } from './stack.ts';
 
 /**
@@ -69,9 +69,9 @@ export async function runScaleOut(options: {
     const steady = await profile(
       stack,
       load,
-      { durationMs: options.steadySeconds * 1000, speed: 60, rampMs: 5000, split: true },
-      async () => {
-        await new Promise((r) => setTimeout(r, 8000)); // after the ramp
+      { ...steadyProfile(options.steadySeconds), split: true },
+      async (measuring) => {
+        await measuring;
         alerts = await runHypoProbes({
           url: probeServer,
           boardUrl: boardServer,
@@ -200,6 +200,7 @@ export function scaleOutMarkdown(
       )} | ${p(s.ackMs)} | ${s.lost} / ${s.duplicated} | ${n(d.shownOnBoard)} | ${d.duplicateEvents} |`;
     }),
     '',
+    ...connectingLines(r.steady),
     `Probes (meters on ${r.probeServer}, board on ${r.boardServer}), ${r.probes.probes}: hypo reading sent -> its \`reading\` event p50 / p95 / p99 ${p(
       r.probes.readingLatencyMs,
     )} ms; -> critical \`alert\` ${p(r.probes.alertLatencyMs)} ms; missing alerts ${r.probes.missingAlerts}, missing readings ${

@@ -15,6 +15,8 @@ export class FakeServer {
   readonly batches: { deviceId: string; size: number; at: number; answer: string }[] = [];
   readonly connects: { deviceId: string; at: number; ok: boolean }[] = [];
   latencyMs = 5;
+  /** How long a handshake takes (default: latencyMs). */
+  handshakeMs: number | undefined;
   /** Refuse every n-th batch with OVERLOADED (0: never). */
   overloadEvery = 0;
   overloadRetryAfterMs = 200;
@@ -33,10 +35,10 @@ export class FakeServer {
   uplinks(): UplinkFactory {
     return (credentials, events) => {
       let open = true;
-      const later = (fn: () => void) =>
+      const later = (fn: () => void, ms = this.latencyMs) =>
         this.host.setTimer(() => {
           if (open) fn();
-        }, this.latencyMs);
+        }, ms);
       const device = this.#devices.get(credentials.deviceId);
       const ok = device !== undefined && device.token === credentials.token;
       this.connects.push({ deviceId: credentials.deviceId, at: this.host.now(), ok });
@@ -50,7 +52,7 @@ export class FakeServer {
         handshakeOver();
         if (ok) events.connected();
         else events.refused('DEVICE_AUTH', 'unknown or revoked device, or wrong token');
-      });
+      }, this.handshakeMs);
       return {
         sendReadings: (payload, onAck) => {
           // The server handles what arrived even if the client goes away before the ack.
