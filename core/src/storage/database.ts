@@ -37,6 +37,16 @@ export interface OpenOptions {
   applicationName?: string;
 }
 
+/** The pools of open embedded databases (see isEmbeddedPool). */
+const embeddedPools = new WeakSet<pg.Pool>();
+
+/**
+ * Whether a pool talks to the embedded database: for the few queries whose fastest shape differs.
+ * There every row of a result costs far more than on a server (PGlite builds it in WebAssembly
+ * and pglite-socket frames it, in this process), so a long result is better one document.
+ */
+export const isEmbeddedPool = (pool: pg.Pool): boolean => embeddedPools.has(pool);
+
 export async function openDatabase(options: OpenOptions): Promise<Database> {
   return options.databaseUrl === undefined ? openEmbedded(options) : openServer(options.databaseUrl, options);
 }
@@ -109,6 +119,7 @@ async function openEmbedded(options: OpenOptions): Promise<Database> {
   await server.start();
   const url = `postgres://postgres@${server.getServerConn()}/postgres`;
   const pool = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: 60_000 });
+  embeddedPools.add(pool);
   poolErrors(pool, options.log);
   options.log.info({ dataDir: dir }, 'embedded database (PGlite with TimescaleDB) open');
   let closed = false;
