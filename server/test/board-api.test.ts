@@ -339,9 +339,69 @@ describe('the memo of 14-day counts', () => {
     const withNew = await memo.countsOf('team', ['a', 'b', 'c'], compute(['a', 'b', 'c']));
     expect(withNew.at.getTime()).toBe(clock);
     expect(withNew.counts.has('c')).toBe(true);
-    clock += 60_000;
+    clock += 130_000;
     await memo.countsOf('team', ['a', 'b', 'c'], compute(['a', 'b', 'c']));
     expect(calls).toHaveLength(4);
+  });
+
+  it('after a minute answers at once from the counts it has and recounts behind the request, once', async () => {
+    let clock = 1_000_000;
+    const memo = new StatisticsMemo(60_000, () => clock, 60_000);
+    let release: (() => void) | undefined;
+    const calls: number[] = [];
+    const compute = async (now: Date) => {
+      calls.push(now.getTime());
+      if (calls.length > 1) await new Promise<void>((resolve) => (release = resolve));
+      return counts(['a']);
+    };
+    await memo.countsOf('team', ['a'], compute);
+    clock += 61_000;
+    // The recount is held open: the answers must not wait for it.
+    const [stale, again] = await Promise.all([
+      memo.countsOf('team', ['a'], compute),
+      memo.countsOf('team', ['a'], compute),
+    ]);
+    expect(stale.at.getTime()).toBe(1_000_000);
+    expect(again.at.getTime()).toBe(1_000_000);
+    expect(calls).toEqual([1_000_000, 1_061_000]);
+    release!();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect((await memo.countsOf('team', ['a'], compute)).at.getTime()).toBe(1_061_000);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('waits for a recount when the counts it has are older than the minute and the stale time', async () => {
+    let clock = 0;
+    const memo = new StatisticsMemo(60_000, () => clock, 60_000);
+    const calls: number[] = [];
+    const compute = async (now: Date) => {
+      calls.push(now.getTime());
+      return counts(['a']);
+    };
+    await memo.countsOf('team', ['a'], compute);
+    clock = 120_000;
+    expect((await memo.countsOf('team', ['a'], compute)).at.getTime()).toBe(120_000);
+    expect(calls).toEqual([0, 120_000]);
+  });
+
+  it('keeps the counts it has when a recount behind the requests fails', async () => {
+    let clock = 0;
+    const memo = new StatisticsMemo(60_000, () => clock, 60_000);
+    let fail = false;
+    const compute = async () => {
+      if (fail) throw new Error('database restarting');
+      return counts(['a']);
+    };
+    await memo.countsOf('team', ['a'], compute);
+    fail = true;
+    clock = 70_000;
+    expect((await memo.countsOf('team', ['a'], compute)).at.getTime()).toBe(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    clock = 80_000;
+    expect((await memo.countsOf('team', ['a'], compute)).at.getTime()).toBe(0);
+    // Past the stale time the request waits, and sees the failure.
+    clock = 121_000;
+    await expect(memo.countsOf('team', ['a'], compute)).rejects.toThrow('database restarting');
   });
 
   it('keeps no failure: the next request tries again', async () => {

@@ -42,15 +42,22 @@ type Counts = Map<string, BoardPatientCounts>;
  * at a time). Boards ask again after every reconnect, so a server restart would have every open
  * board ask at once. A team's counts are therefore computed at most once per minute per server and
  * shared by requests in flight; a minute moves a 14-day share by at most a few readings' weight.
- * Everything else on the board (last readings, sparklines, alerts, triage by alerts) is fresh. A
- * patient the cached counts do not know (just registered) makes them be computed again.
+ * For `staleMs` after that minute a request is still answered from them at once while one
+ * recount runs behind it, so no nurse waits for the recount (it was the served board's slowest
+ * request, docs/benchmarks.md); counts older than that are recounted while the request waits. The
+ * board says how old its counts are (`statisticsAt`). Everything else on the board (last
+ * readings, sparklines, alerts, triage by alerts) is fresh. A patient the cached counts do not know
+ * (just registered) makes them be computed again.
  */
 export class StatisticsMemo {
   readonly #entries = new Map<string, { at: number; counts: Promise<Counts> }>();
+  /** Teams whose counts are being recounted behind the requests. */
+  readonly #recounting = new Set<string>();
 
   constructor(
     private readonly ttlMs = BOARD_STATISTICS_TTL_MS,
     private readonly clock = () => Date.now(),
+    private readonly staleMs = ttlMs,
   ) {}
 
   async countsOf(
@@ -59,11 +66,16 @@ export class StatisticsMemo {
     compute: (now: Date) => Promise<Counts>,
   ): Promise<{ at: Date; counts: Counts }> {
     const now = this.clock();
-    for (const [key, entry] of this.#entries) if (now - entry.at >= this.ttlMs) this.#entries.delete(key);
+    for (const [key, entry] of this.#entries) {
+      if (now - entry.at >= this.ttlMs + this.staleMs) this.#entries.delete(key);
+    }
     const cached = this.#entries.get(teamId);
     if (cached) {
       const counts = await cached.counts.catch(() => undefined);
-      if (counts && patientIds.every((id) => counts.has(id))) return { at: new Date(cached.at), counts };
+      if (counts && patientIds.every((id) => counts.has(id))) {
+        if (now - cached.at >= this.ttlMs) this.#recount(teamId, compute, now);
+        return { at: new Date(cached.at), counts };
+      }
     }
     const entry = { at: now, counts: compute(new Date(now)) };
     this.#entries.set(teamId, entry);
@@ -73,6 +85,23 @@ export class StatisticsMemo {
       if (this.#entries.get(teamId) === entry) this.#entries.delete(teamId);
       throw err;
     }
+  }
+
+  /** One recount at a time per team; a failed one leaves the old counts to age out. */
+  #recount(teamId: string, compute: (now: Date) => Promise<Counts>, now: number): void {
+    if (this.#recounting.has(teamId)) return;
+    this.#recounting.add(teamId);
+    compute(new Date(now))
+      .then(
+        (counts) => {
+          // Unless a newer count (a new patient's) landed meanwhile.
+          if ((this.#entries.get(teamId)?.at ?? -Infinity) < now) {
+            this.#entries.set(teamId, { at: now, counts: Promise.resolve(counts) });
+          }
+        },
+        () => undefined,
+      )
+      .finally(() => this.#recounting.delete(teamId));
   }
 }
 
