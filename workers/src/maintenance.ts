@@ -6,11 +6,13 @@ import { producerQueue, type ProducerQueue, type RedisEndpoint } from '@glucoboa
 import {
   applyRetention,
   compressOldReadings,
+  fillReadingBuckets,
   refreshRollups,
   vacuumEmbedded,
   type Database,
 } from '@glucoboard/core/storage';
-import { queuePrefix, QUEUES } from '@glucoboard/core/wire';
+import { TRIAGE_DAYS } from '@glucoboard/core/domain';
+import { JOB_RETENTION, queuePrefix, QUEUES } from '@glucoboard/core/wire';
 import { closeWithin, keepSchedules, workerConnection } from './queues.ts';
 
 export interface MaintenanceSettings {
@@ -28,6 +30,7 @@ export const MAINTENANCE_SCHEDULE = {
   'compress-readings': 60 * 60_000,
   'apply-retention': 60 * 60_000,
   'vacuum-embedded': 60 * 60_000,
+  'fill-count-buckets': 60 * 60_000,
 } as const;
 export type MaintenanceJob = keyof typeof MAINTENANCE_SCHEDULE;
 const SCHEDULES = Object.entries(MAINTENANCE_SCHEDULE).map(([id, every]) => ({ id, every }));
@@ -39,7 +42,7 @@ export interface MaintenanceWorker {
 }
 
 /**
- * Retention, compression, rollup refresh and (embedded only) vacuum as scheduled BullMQ jobs. The embedded database has
+ * Retention, compression, rollup refresh, count buckets and (embedded only) vacuum as scheduled BullMQ jobs. The embedded database has
  * no TimescaleDB background scheduler, and plain PostgreSQL has none either, so these run here
  * for every backend; each job is idempotent, so a retry or an overlap does no harm.
  */
@@ -83,6 +86,8 @@ export async function startMaintenance(
   worker.on('error', (err) => log.warn({ err: err.message }, 'maintenance worker error'));
   // A Redis restarted without its data has no schedulers: nothing would run again until a restart.
   const schedules = await keepSchedules(queue, SCHEDULES, { checkMs: settings.schedulerCheckMs ?? 30_000, log });
+  // A scheduler's first job waits its interval; the count buckets are wanted by the first board.
+  await queue.add('fill-count-buckets', {}, { jobId: 'fill-count-buckets-at-start', ...JOB_RETENTION });
   return {
     queue,
     worker,
@@ -111,6 +116,9 @@ export async function runMaintenanceJob(
       return applyRetention(db, settings);
     case 'vacuum-embedded':
       return { vacuumed: await vacuumEmbedded(db) };
+    case 'fill-count-buckets':
+      // The board's 14 days and the 14 before them, which also hold the team report's 28.
+      return { patients: await fillReadingBuckets(db.pool, { now: new Date(), days: 2 * TRIAGE_DAYS }) };
     default:
       throw new Error(`unknown maintenance job ${String(job)}`);
   }

@@ -68,6 +68,45 @@ describe('maintenance jobs through BullMQ', () => {
   });
 });
 
+describe('count buckets ahead of the boards', () => {
+  it('are filled when the workers start, before any board asks', async () => {
+    const db = await openTestDatabase('postgres');
+    const prefix = uniqueRedisPrefix();
+    cleanup.push(() => db.dispose());
+    cleanup.push(() => dropRedisPrefix(prefix));
+    const { patientId } = await patientWithDevice(db, 'JOB-2');
+    await storeDeviceReadings(db.pool, [
+      {
+        deviceSerial: 'JOB-2',
+        patientId,
+        seq: 1,
+        measuredAt: new Date(Date.now() - 3 * 3_600_000),
+        mmol: 6.1,
+        flag: null,
+        kind: 'cgm',
+        meal: null,
+      },
+    ]);
+    const buckets = async () =>
+      (
+        await db.pool.query<{ n: number }>('select count(*)::int as n from reading_buckets where patient_id = $1', [
+          patientId,
+        ])
+      ).rows[0]!.n;
+    expect(await buckets()).toBe(0);
+    const redis = await locateRedis({ redisUrl: TEST_REDIS_URL, dataDir: '/nonexistent', log });
+    const workers = await startWorkers({
+      db,
+      redis,
+      settings: settings(prefix),
+      log,
+      metrics: createMetricsRegistry('workers'),
+    });
+    cleanup.push(() => workers.close());
+    await expect.poll(buckets, { timeout: 30_000, interval: 200 }).toBeGreaterThan(0);
+  });
+});
+
 describe('the workers process on its own (as in docker compose)', () => {
   it('schedules its jobs, answers /healthz and stops cleanly on SIGTERM', async () => {
     const target = await createTestDatabase('postgres');

@@ -8,6 +8,7 @@ import {
   createPatient,
   createTeam,
   dropReadingBuckets,
+  fillReadingBuckets,
   periodCountsOf,
   storeDeviceReadings,
   storeDeviceReadingsForEvaluation,
@@ -232,6 +233,37 @@ describe.each(BACKENDS)('period counts from buckets on %s', (backend) => {
     await insertReadings(db, id, [fresh(now - MINUTE)]);
     const counts = (await periodCountsOf(db.pool, [id], [period])).get(id)![0]!;
     expect(counts.cgmReadings).toBe(2);
+  });
+
+  it("fills every patient's buckets ahead of the boards, a page of patients at a time, and a board then counts none", async () => {
+    const now = Date.UTC(2026, 10, 20, 12, 30);
+    const ids = [await patient(), await patient(), await patient()];
+    for (const [i, id] of ids.entries()) {
+      // Three days of readings every two hours, a different glucose per patient.
+      const readings = Array.from(
+        { length: 36 },
+        (_, k): Reading => ({
+          at: now - 3 * DAY + k * 2 * HOUR,
+          mmol: 4 + i,
+          flag: null,
+          kind: 'cgm',
+          source: 'device',
+        }),
+      );
+      await insertReadings(db, id, readings);
+    }
+    const before = await Promise.all(ids.map(bucketRows));
+    // A page of two: the three patients (and every other patient of this database) in two or more pages.
+    const counted = await fillReadingBuckets(db.pool, { now: new Date(now), days: 4, batch: 2 });
+    const total = await db.pool.query<{ n: number }>('select count(*)::int as n from patients');
+    expect(counted).toBe(total.rows[0]!.n);
+    const after = await Promise.all(ids.map(bucketRows));
+    for (const [i, n] of after.entries()) expect(n).toBeGreaterThan(before[i]!);
+    // The board's count at the same instant stores nothing more, and counts what the readings say.
+    const period = { from: new Date(now - 4 * DAY), to: new Date(now) };
+    const counts = await periodCountsOf(db.pool, ids, [period]);
+    expect(await Promise.all(ids.map(bucketRows))).toEqual(after);
+    for (const id of ids) expect(counts.get(id)![0]!.cgmReadings).toBe(36);
   });
 
   it('drops the buckets of the days retention deletes, and hour buckets counted days ago', async () => {
