@@ -239,6 +239,7 @@ export async function profile(
       ? {
           connecting: {
             seconds: Math.max(...connecting.map((c) => c.seconds)),
+            rampSeconds: options.rampMs / 1000,
             connected: connecting.reduce((n, c) => n + c.connected, 0),
             // The whole run's acks, handshakes included; the worse simulation's, as above.
             ackMs: worstOf(connecting.map((c) => c.ackMs)),

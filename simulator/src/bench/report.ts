@@ -40,7 +40,7 @@ export interface ProfileResult {
    * then, and the acks of the whole run, handshakes included. The rate and ackMs above are of the
    * connected fleet alone.
    */
-  connecting?: { seconds: number; connected: number; ackMs: Percentiles };
+  connecting?: { seconds: number; rampSeconds: number; connected: number; ackMs: Percentiles };
 }
 
 export interface ServerShare {
@@ -85,7 +85,7 @@ export function connectingLines(p: ProfileResult): string[] {
   return [
     `Steady is measured with the meters connected: ${c.connected.toLocaleString('en-US')} of ${p.meters.toLocaleString(
       'en-US',
-    )} were after ${c.seconds.toFixed(1)} s of handshakes (${Math.round(c.connected / c.seconds)} a second). ` +
+    )} were, ${c.seconds.toFixed(1)} s after the start (they start over ${c.rampSeconds} s; a handshake is an argon2id hash). ` +
       `Acks over the whole run, handshakes included: p50 / p95 / p99 ${ms(c.ackMs.p50)} / ${ms(c.ackMs.p95)} / ${ms(c.ackMs.p99)} ms.`,
     '',
   ];
