@@ -23,35 +23,44 @@ const settings = (redisPrefix: string) => ({
   alertJobs: { noDataScanMs: 60_000, lockDurationMs: 30_000 },
 });
 
+/** A test database and Redis prefix of its own, both dropped after the test. */
+async function isolated() {
+  const db = await openTestDatabase('postgres');
+  const prefix = uniqueRedisPrefix();
+  cleanup.push(() => db.dispose());
+  cleanup.push(() => dropRedisPrefix(prefix));
+  return { db, prefix };
+}
+
+type TestDatabase = Awaited<ReturnType<typeof isolated>>['db'];
+
+/** The workers on that database and prefix, stopped after the test; their Redis. */
+async function workersOn(db: TestDatabase, prefix: string) {
+  const redis = await locateRedis({ redisUrl: TEST_REDIS_URL, dataDir: '/nonexistent', log });
+  const workers = await startWorkers({
+    db,
+    redis,
+    settings: settings(prefix),
+    log,
+    metrics: createMetricsRegistry('workers'),
+  });
+  cleanup.push(() => workers.close());
+  return redis;
+}
+
+/** One CGM reading of the device's patient, stored as the device write stores it. */
+function oneReading(db: TestDatabase, serial: string, patientId: string, at: Date, mmol: number) {
+  return storeDeviceReadings(db.pool, [
+    { deviceSerial: serial, patientId, seq: 1, measuredAt: at, mmol, flag: null, kind: 'cgm', meal: null },
+  ]);
+}
+
 describe('maintenance jobs through BullMQ', () => {
   it('a queued refresh-rollups job runs on the worker and fills the rollups', async () => {
-    const db = await openTestDatabase('postgres');
-    const prefix = uniqueRedisPrefix();
-    cleanup.push(() => db.dispose());
-    cleanup.push(() => dropRedisPrefix(prefix));
-    const redis = await locateRedis({ redisUrl: TEST_REDIS_URL, dataDir: '/nonexistent', log });
-    const workers = await startWorkers({
-      db,
-      redis,
-      settings: settings(prefix),
-      log,
-      metrics: createMetricsRegistry('workers'),
-    });
-    cleanup.push(() => workers.close());
-
+    const { db, prefix } = await isolated();
+    const redis = await workersOn(db, prefix);
     const { patientId } = await patientWithDevice(db, 'JOB-1');
-    await storeDeviceReadings(db.pool, [
-      {
-        deviceSerial: 'JOB-1',
-        patientId,
-        seq: 1,
-        measuredAt: new Date(Date.now() - 3_600_000),
-        mmol: 2.8,
-        flag: null,
-        kind: 'cgm',
-        meal: null,
-      },
-    ]);
+    await oneReading(db, 'JOB-1', patientId, new Date(Date.now() - 3_600_000), 2.8);
     const queue = new Queue(QUEUES.maintenance, { connection: redis.options, prefix: queuePrefix(prefix) });
     const events = new QueueEvents(QUEUES.maintenance, { connection: redis.options, prefix: queuePrefix(prefix) });
     cleanup.push(async () => {
@@ -70,23 +79,9 @@ describe('maintenance jobs through BullMQ', () => {
 
 describe('count buckets ahead of the boards', () => {
   it('are filled when the workers start, before any board asks', async () => {
-    const db = await openTestDatabase('postgres');
-    const prefix = uniqueRedisPrefix();
-    cleanup.push(() => db.dispose());
-    cleanup.push(() => dropRedisPrefix(prefix));
+    const { db, prefix } = await isolated();
     const { patientId } = await patientWithDevice(db, 'JOB-2');
-    await storeDeviceReadings(db.pool, [
-      {
-        deviceSerial: 'JOB-2',
-        patientId,
-        seq: 1,
-        measuredAt: new Date(Date.now() - 3 * 3_600_000),
-        mmol: 6.1,
-        flag: null,
-        kind: 'cgm',
-        meal: null,
-      },
-    ]);
+    await oneReading(db, 'JOB-2', patientId, new Date(Date.now() - 3 * 3_600_000), 6.1);
     const buckets = async () =>
       (
         await db.pool.query<{ n: number }>('select count(*)::int as n from reading_buckets where patient_id = $1', [
@@ -94,15 +89,7 @@ describe('count buckets ahead of the boards', () => {
         ])
       ).rows[0]!.n;
     expect(await buckets()).toBe(0);
-    const redis = await locateRedis({ redisUrl: TEST_REDIS_URL, dataDir: '/nonexistent', log });
-    const workers = await startWorkers({
-      db,
-      redis,
-      settings: settings(prefix),
-      log,
-      metrics: createMetricsRegistry('workers'),
-    });
-    cleanup.push(() => workers.close());
+    await workersOn(db, prefix);
     await expect.poll(buckets, { timeout: 30_000, interval: 200 }).toBeGreaterThan(0);
   });
 });

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPatient, createTeam, statisticsInputOf, type Database } from '../../src/storage/index.ts';
 import { BACKENDS, openTestDatabase } from '../support/databases.ts';
+import { insertReadings } from '../support/readings.ts';
 
 // A summary's readings come as one row of arrays (issue 17): whatever the readings, they must be
 // exactly the patient's readings in [from, to), control solution left out, oldest first, each
@@ -54,20 +55,11 @@ describe.each(BACKENDS)('statistics input on %s', (backend) => {
         fc.uniqueArray(reading, { selector: (r) => r.at, maxLength: 60 }),
         async (readings) => {
           const { id } = await createPatient(db.pool, { teamId, name: `Patient ${run++}` });
-          if (readings.length > 0) {
-            await db.pool.query(
-              `insert into readings (measured_at, patient_id, mmol, flag, kind, source)
-             select to_timestamp(t / 1000.0), $1, m, f, k, 'manual'
-             from unnest($2::float8[], $3::float8[], $4::text[], $5::text[]) as x(t, m, f, k)`,
-              [
-                id,
-                readings.map((r) => r.at),
-                readings.map((r) => r.mmol),
-                readings.map((r) => r.flag),
-                readings.map((r) => r.kind),
-              ],
-            );
-          }
+          await insertReadings(
+            db,
+            id,
+            readings.map((r) => ({ ...r, source: 'manual' as const })),
+          );
           const input = await statisticsInputOf(db.pool, id, new Date(FROM), new Date(TO));
           const expected = readings
             .filter((r) => r.kind !== 'control' && r.at >= FROM && r.at < TO)
