@@ -103,7 +103,7 @@ export const boardView = z
     teamId: z.uuid(),
     generatedAt: instant.describe('When the answer was made: readings, sparklines and alerts are as of then'),
     statisticsAt: instant.describe(
-      'End of the statistics periods (time in ranges, data sufficiency): at most a minute before generatedAt',
+      'End of the statistics periods (time in ranges, data sufficiency): under two minutes before generatedAt (counted at most once a minute, and served for one more while they are counted again)',
     ),
     days: z.number().int().describe('Days of the statistics period (14)'),
     sparklineHours: z.number().int(),
