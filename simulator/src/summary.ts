@@ -109,7 +109,7 @@ export function summarise(
 ): SimulationSummary {
   const windowMs =
     tally.firstSendAt !== undefined && tally.lastAckAt !== undefined ? tally.lastAckAt - tally.firstSendAt : 0;
-  const perSecond = (n: number) => (windowMs > 0 ? Math.round((n / windowMs) * 1000 * 10) / 10 : 0);
+  const perSecond = (n: number) => perSecondOver(n, windowMs);
   return {
     seed: run.seed,
     speed: run.speed,
@@ -156,9 +156,12 @@ function measuredPart(tally: Tally, from: MeasuredFrom, startedAt: number): NonN
     afterMs: Math.round(from.at - startedAt),
     connected: from.connected,
     ackLatencyMs: latencySummary(tally, from.latencies),
-    readingsPerSecond: windowMs > 0 ? Math.round(((tally.answered - from.answered) / windowMs) * 1000 * 10) / 10 : 0,
+    readingsPerSecond: perSecondOver(tally.answered - from.answered, windowMs),
   };
 }
+
+/** n a second over a window of ms, to one decimal (0 over no window). */
+const perSecondOver = (n: number, windowMs: number) => (windowMs > 0 ? Math.round((n / windowMs) * 1000 * 10) / 10 : 0);
 
 /** Percentiles of no acks at all are 0 in the JSON (NaN is not JSON). */
 const roundMs = (ms: number) => (Number.isFinite(ms) ? Math.round(ms * 10) / 10 : 0);

@@ -87,7 +87,8 @@ export async function startMaintenance(
   // A Redis restarted without its data has no schedulers: nothing would run again until a restart.
   const schedules = await keepSchedules(queue, SCHEDULES, { checkMs: settings.schedulerCheckMs ?? 30_000, log });
   // A scheduler's first job waits its interval; the count buckets are wanted by the first board.
-  await queue.add('fill-count-buckets', {}, { jobId: 'fill-count-buckets-at-start', ...JOB_RETENTION });
+  // No fixed job id: a failed one is kept for days, and would have made every later start's a no-op.
+  await queue.add('fill-count-buckets', {}, JOB_RETENTION);
   return {
     queue,
     worker,

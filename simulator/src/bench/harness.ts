@@ -86,15 +86,6 @@ async function scrapeAll(urls: readonly string[]): Promise<(name: string) => num
   return (name) => each.reduce((sum, metric) => sum + metric(name), 0);
 }
 
-/** The handshakes of a profile measured once connected (ProfileResult.connecting). */
-interface Connecting {
-  seconds: number;
-  connected: number;
-  ackMs: Percentiles;
-}
-
-const percentilesOf = ({ count, p50, p95, p99, max }: Percentiles): Percentiles => ({ count, p50, p95, p99, max });
-
 /** Acks of simulations that ran side by side: counts add up, percentiles do not, so each is the worse one's. */
 function worstOf(each: readonly Percentiles[]): Percentiles {
   const worst = (q: 'p50' | 'p95' | 'p99' | 'max') => Math.max(...each.map((p) => p[q]));
@@ -176,7 +167,6 @@ export async function profile(
   const flushes = delta('glucoboard_db_write_seconds_count');
   const byId = new Map(devices.map((d) => [d.deviceId, d]));
   const perServer: ServerShare[] = [];
-  const connecting: Connecting[] = [];
   for (const [i, report] of reports.entries()) {
     // The next profile continues each meter's sequence.
     for (const d of report.devices) {
@@ -186,14 +176,6 @@ export async function profile(
     const check = await verifyStored(stack.pool, report.ledger);
     const s = report.summary;
     // With connectFirstMs the rate and acks are of the meters connected; the handshakes apart.
-    const ack = s.measured?.ackLatencyMs ?? s.ackLatencyMs;
-    if (s.measured) {
-      connecting.push({
-        seconds: s.measured.afterMs / 1000,
-        connected: s.measured.connected,
-        ackMs: percentilesOf(s.ackLatencyMs),
-      });
-    }
     perServer.push({
       url: urls[i]!,
       meters: shares[i]!.length,
@@ -203,7 +185,7 @@ export async function profile(
       rejected: Object.values(s.rejected).reduce((a, b) => a + b, 0),
       refusedBatches: s.refusedBatches,
       readingsPerSecond: s.measured?.readingsPerSecond ?? s.readingsPerSecond,
-      ackMs: percentilesOf(ack),
+      ackMs: s.measured?.ackLatencyMs ?? s.ackLatencyMs,
       lost: check.lost,
       duplicated: check.duplicated,
       mismatched: check.mismatched,
@@ -212,6 +194,7 @@ export async function profile(
   // The simulations ran side by side: their rates add up; of their percentiles the worse server's
   // is reported (perServer has each).
   const sum = (pick: (p: ServerShare) => number) => perServer.reduce((n, p) => n + pick(p), 0);
+  const measured = reports.flatMap((r) => (r.summary.measured ? [r.summary.measured] : []));
   const refused: Record<string, number> = {};
   for (const p of perServer)
     for (const [code, n] of Object.entries(p.refusedBatches)) refused[code] = (refused[code] ?? 0) + n;
@@ -235,14 +218,14 @@ export async function profile(
     serverPeakRssBytes: peak.server || null,
     workersPeakRssBytes: peak.workers || null,
     ...(urls.length > 1 ? { perServer } : {}),
-    ...(connecting.length > 0
+    ...(measured.length > 0
       ? {
           connecting: {
-            seconds: Math.max(...connecting.map((c) => c.seconds)),
+            seconds: Math.max(...measured.map((m) => m.afterMs)) / 1000,
             rampSeconds: options.rampMs / 1000,
-            connected: connecting.reduce((n, c) => n + c.connected, 0),
+            connected: measured.reduce((n, m) => n + m.connected, 0),
             // The whole run's acks, handshakes included; the worse simulation's, as above.
-            ackMs: worstOf(connecting.map((c) => c.ackMs)),
+            ackMs: worstOf(reports.map((r) => r.summary.ackLatencyMs)),
           },
         }
       : {}),

@@ -77,11 +77,13 @@ export interface BenchReport {
   verdicts: Array<{ target: string; measured: string; pass: boolean }>;
 }
 
+/** A latency in the reports' tables: one decimal, or n/a when nothing was measured. */
+export const ms = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
+
 /** What a profile measured once connected says of its handshakes (a paragraph, or nothing). */
 export function connectingLines(p: ProfileResult): string[] {
   const c = p.connecting;
   if (!c) return [];
-  const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
   return [
     `Steady is measured with the meters connected: ${c.connected.toLocaleString('en-US')} of ${p.meters.toLocaleString(
       'en-US',
@@ -137,7 +139,6 @@ export function verdicts(r: Omit<BenchReport, 'verdicts'>): BenchReport['verdict
 
 export function markdown(r: BenchReport): string {
   const n = (x: number) => Math.round(x).toLocaleString('en');
-  const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
   const mib = (x: number | null) => (x === null ? 'n/a' : `${(x / MIB).toFixed(0)} MiB`);
   const profile = (name: string, p: ProfileResult) =>
     `| ${name} | ${n(p.meters)} | ${n(p.accepted)} | ${n(p.readingsPerSecond)} | ${ms(p.ackMs.p50)} / ${ms(p.ackMs.p95)} / ${ms(

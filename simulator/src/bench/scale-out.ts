@@ -2,7 +2,7 @@ import { io as connect } from 'socket.io-client';
 import type { DeviceRecord } from '../device-file.ts';
 import { log, profile, provision, signIn, steadyProfile } from './harness.ts';
 import { runHypoProbes } from './hypo-probes.ts';
-import { connectingLines, percentiles, type Percentiles, type ProfileResult } from './report.ts';
+import { connectingLines, ms, percentiles, type Percentiles, type ProfileResult } from './report.ts';
 import { startStack, type StackOptions } from './stack.ts';
 
 /**
@@ -179,7 +179,6 @@ export function scaleOutVerdicts(r: Omit<ScaleOutResult, 'verdicts'>): ScaleOutR
 export function scaleOutMarkdown(
   r: ScaleOutResult & { startedAt: string; command: string; machine: { cpus: number; cpuModel: string } },
 ): string {
-  const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
   const n = (x: number) => Math.round(x).toLocaleString('en');
   const p = (q: Percentiles) => `${ms(q.p50)} / ${ms(q.p95)} / ${ms(q.p99)}`;
   return [
